@@ -1,0 +1,20 @@
+"""Bounds on what an untrusted claim file can ask for, with the reason for each.
+
+A claim file may come from anyone (think of an autograder over student files),
+so every size it controls is capped before any algebra runs.
+"""
+
+MAX_EXPRESSION_CHARS = 4000   # longest expression text; the notes' longest lines are ~300 chars
+MAX_NODES = 1500              # tree nodes in one expression; keeps sympy construction small
+MAX_DEPTH = 60                # nesting depth; Python's own parser and our recursion stay far below limits
+MAX_CONSTANT_EXPONENT = 64    # |p| for a constant exponent; 2**2**2**2**2 must not become a 20k-digit number
+MAX_INTEGER_LITERAL = 10**15  # integer literals; larger ones are almost surely a typo or an attack
+MAX_LITERAL_DIM = 64          # a literal dimension such as vector(3); the symbolic back end builds every entry
+MAX_ENTRIES = 4096            # entries of one symbolic array at a concrete shape
+MAX_SYMBOLS = 100             # [symbols] entries in one file
+MAX_LETS = 100                # [let] entries in one file
+MAX_STEPS = 60                # steps of one derivation chain
+MAX_INDEX_CASES = 256         # concrete assignments of index / one-hot symbols tried at one shape
+MAX_KINK_SWITCHES = 8         # distinct kinks (Max, Abs, Heaviside...) whose branches are enumerated
+MAX_FILE_BYTES = 256 * 1024   # a claim file larger than this is refused unread
+WORKER_MEMORY_BYTES = 4 * 1024**3  # address-space cap of a worker process

@@ -1,0 +1,216 @@
+"""Load claim files: TOML in, a validated Claim out, or one ClaimFileError.
+
+Every key is checked: unknown keys are refused (a typo must not silently drop a
+condition), every expression goes through the whitelist parser, and every name
+an expression uses must be declared in [symbols] or defined earlier in [let].
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+from . import limits
+from .errors import ClaimFileError
+from .functions import lookup, SPECIAL
+from .model import KINDS, Claim, Source, SymbolSpec
+from .parser import CONSTANTS, Scope, parse_expression
+
+TOP_KEYS = {"id", "title", "claim", "expect", "source", "symbols", "let", "check", "note"}
+CHECK_KEYS = {"lhs", "rhs", "steps", "relation", "where"}
+SOURCE_KEYS = {"seed", "quote", "reading"}
+RELATIONS = ("=", "<", "<=", ">", ">=")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+KIND_ARITY = {"real": 0, "positive": 0, "function": 0, "index": 1, "vector": 1,
+              "onehot": 1, "probability": 1, "matrix": 2}
+
+
+def find_claim_files(paths) -> list[Path]:
+    """Every .toml file under the given files and folders, sorted, without duplicates."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(q for q in p.rglob("*.toml") if q.is_file()))
+        else:
+            found.append(p)
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p, None)
+    return list(unique)
+
+
+def load_claim(path) -> Claim:
+    path = Path(path)
+    where = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ClaimFileError(where, "", f"cannot read the file ({exc.strerror})") from None
+    if size > limits.MAX_FILE_BYTES:
+        raise ClaimFileError(where, "", f"file is {size} bytes, over the limit of {limits.MAX_FILE_BYTES}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ClaimFileError(where, "", "file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ClaimFileError(where, "", f"not valid TOML ({exc})") from None
+    return parse_claim(data, where)
+
+
+def parse_claim(data: dict, path: str) -> Claim:
+    _no_unknown(data, TOP_KEYS, path, "")
+    claim_id = _string(data, "id", path)
+    if not ID_PATTERN.match(claim_id):
+        raise ClaimFileError(path, "id", "malformed id", text=claim_id,
+                             expected="lower-case dotted words such as `mlp2.delta-hidden`")
+    expect = data.get("expect")
+    if expect not in (None, "holds", "fails"):
+        raise ClaimFileError(path, "expect", "unknown expectation", text=str(expect), expected='"holds" or "fails"')
+    symbols = _parse_symbols(data.get("symbols", {}), path)
+    scope = Scope(
+        values=frozenset({s.name for s in symbols if s.kind != "function"} | _dim_names(symbols)),
+        functions=frozenset(s.name for s in symbols if s.kind == "function"),
+    )
+    lets, scope = _parse_lets(data.get("let", {}), scope, path)
+    check = data.get("check")
+    if not isinstance(check, dict):
+        raise ClaimFileError(path, "check", "missing [check] table", expected="lhs and rhs, or steps")
+    steps, chain = _parse_steps(check, scope, path)
+    relation = check.get("relation", "=")
+    if relation not in RELATIONS:
+        raise ClaimFileError(path, "check.relation", "unknown relation", text=str(relation),
+                             expected=" ".join(RELATIONS))
+    if chain and relation != "=":
+        raise ClaimFileError(path, "check.relation", "a derivation chain is a chain of equalities",
+                             text=relation, expected="`=` or lhs/rhs instead of steps")
+    where = check.get("where")
+    if where is not None:
+        where = parse_expression(where, scope, path=path, key="check.where")
+    return Claim(
+        id=claim_id, title=_string(data, "title", path), statement=_string(data, "claim", path),
+        path=path, steps=steps, chain=chain, relation=relation, where=where, expect=expect,
+        sources=_parse_sources(data.get("source", []), path), symbols=symbols, lets=lets,
+    )
+
+
+def _string(data, key, path, *, required=True):
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ClaimFileError(path, key, "missing or empty" if value is None else "not a string",
+                             text=None if value is None else repr(value)[:80], expected="a non-empty string")
+    return value
+
+
+def _no_unknown(table, allowed, path, key):
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ClaimFileError(path, key or unknown[0], f"unknown key `{unknown[0]}`",
+                             expected="one of " + ", ".join(sorted(allowed)))
+
+
+def _parse_sources(raw, path) -> tuple[Source, ...]:
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        raise ClaimFileError(path, "source", "must be [[source]] tables", expected="seed and quote keys")
+    sources = []
+    for i, table in enumerate(raw):
+        key = f"source[{i}]"
+        _no_unknown(table, SOURCE_KEYS, path, key)
+        sources.append(Source(seed=_string(table, "seed", path), quote=_string(table, "quote", path),
+                              reading=_string(table, "reading", path, required=False)))
+    return tuple(sources)
+
+
+def _parse_symbols(raw, path) -> tuple[SymbolSpec, ...]:
+    if not isinstance(raw, dict):
+        raise ClaimFileError(path, "symbols", "must be a table of name = \"kind\"")
+    if len(raw) > limits.MAX_SYMBOLS:
+        raise ClaimFileError(path, "symbols", f"more than {limits.MAX_SYMBOLS} symbols")
+    specs = []
+    for name, kind_text in raw.items():
+        key = f"symbols.{name}"
+        _check_new_name(name, path, key)
+        specs.append(parse_kind(name, kind_text, path, key))
+    dims = _dim_names(specs)
+    clash = dims & {s.name for s in specs}
+    if clash:
+        raise ClaimFileError(path, "symbols", f"`{sorted(clash)[0]}` is both a symbol and a dimension")
+    return tuple(specs)
+
+
+def _check_new_name(name, path, key):
+    if not NAME_PATTERN.match(name) or name in CONSTANTS:
+        raise ClaimFileError(path, key, "bad name", text=name, expected="a letter then letters, digits or _")
+    if lookup(name) or name in SPECIAL:
+        raise ClaimFileError(path, key, f"`{name}` is a built-in function name", text=name,
+                             expected="another name")
+
+
+def parse_kind(name: str, text, path: str, key: str) -> SymbolSpec:
+    """Parse a kind such as `matrix(m, n)` with its own tiny whitelist."""
+    expected = "real, positive, index(n), vector(n), matrix(m, n), onehot(n), probability(n) or function"
+    if not isinstance(text, str):
+        raise ClaimFileError(path, key, "kind must be a string", text=repr(text)[:80], expected=expected)
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ClaimFileError(path, key, "unreadable kind", text=text, expected=expected) from None
+    if isinstance(node, ast.Name):
+        kind, args = node.id, []
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        kind, args = node.func.id, node.args
+    else:
+        raise ClaimFileError(path, key, "unreadable kind", text=text, expected=expected)
+    if kind not in KINDS or len(args) != KIND_ARITY[kind]:
+        raise ClaimFileError(path, key, "unknown kind or wrong number of dimensions", text=text, expected=expected)
+    dims = []
+    for arg in args:
+        if isinstance(arg, ast.Name) and NAME_PATTERN.match(arg.id):
+            dims.append(arg.id)
+        elif isinstance(arg, ast.Constant) and type(arg.value) is int and 1 <= arg.value <= limits.MAX_LITERAL_DIM:
+            dims.append(arg.value)
+        else:
+            raise ClaimFileError(path, key, "bad dimension", text=text,
+                                 expected=f"a name or an integer from 1 to {limits.MAX_LITERAL_DIM}")
+    return SymbolSpec(name, kind, tuple(dims))
+
+
+def _dim_names(specs) -> set[str]:
+    return {d for s in specs for d in s.dims if isinstance(d, str)}
+
+
+def _parse_lets(raw, scope: Scope, path):
+    if not isinstance(raw, dict):
+        raise ClaimFileError(path, "let", "must be a table of name = \"expression\"")
+    if len(raw) > limits.MAX_LETS:
+        raise ClaimFileError(path, "let", f"more than {limits.MAX_LETS} definitions")
+    lets = []
+    for name, text in raw.items():
+        key = f"let.{name}"
+        _check_new_name(name, path, key)
+        if name in scope.values or name in scope.functions:
+            raise ClaimFileError(path, key, f"`{name}` is already declared", text=name, expected="a new name")
+        lets.append((name, parse_expression(text, scope, path=path, key=key)))
+        scope = Scope(values=scope.values | {name}, functions=scope.functions)
+    return tuple(lets), scope
+
+
+def _parse_steps(check, scope, path):
+    _no_unknown(check, CHECK_KEYS, path, "check")
+    if "steps" in check:
+        if "lhs" in check or "rhs" in check:
+            raise ClaimFileError(path, "check", "give either lhs and rhs, or steps, not both")
+        raw = check["steps"]
+        if not isinstance(raw, list) or not 2 <= len(raw) <= limits.MAX_STEPS:
+            raise ClaimFileError(path, "check.steps", "must be a list of 2 or more expressions",
+                                 expected=f"steps = [\"e0\", \"e1\", ...] (at most {limits.MAX_STEPS})")
+        return tuple(parse_expression(t, scope, path=path, key=f"check.steps[{i}]")
+                     for i, t in enumerate(raw)), True
+    for side in ("lhs", "rhs"):
+        if side not in check:
+            raise ClaimFileError(path, f"check.{side}", "missing", expected="lhs and rhs, or steps")
+    return tuple(parse_expression(check[s], scope, path=path, key=f"check.{s}") for s in ("lhs", "rhs")), False

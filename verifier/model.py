@@ -1,0 +1,125 @@
+"""The data model: frozen dataclasses carried from loading to the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .tree import Node
+
+SCALAR_KINDS = ("real", "positive", "index")
+ARRAY_KINDS = ("vector", "matrix", "onehot", "probability")
+KINDS = SCALAR_KINDS + ARRAY_KINDS + ("function",)
+
+VERDICTS = ("proved", "confirmed", "refuted", "ill-typed", "inconclusive", "error", "timeout")
+PASSING = ("proved", "confirmed")
+FAILING = ("refuted", "ill-typed")
+
+
+@dataclass(frozen=True)
+class Source:
+    seed: str
+    quote: str
+    reading: str | None = None
+
+
+@dataclass(frozen=True)
+class SymbolSpec:
+    """One entry of [symbols]: a name, its kind and its dimensions (names or ints)."""
+    name: str
+    kind: str
+    dims: tuple = ()
+
+    @property
+    def shape(self) -> tuple:
+        if self.kind in ("matrix",):
+            return tuple(self.dims)
+        if self.kind in ("vector", "onehot", "probability"):
+            return (self.dims[0], 1)
+        return ()
+
+    def describe(self) -> str:
+        return self.kind + (f"({', '.join(str(d) for d in self.dims)})" if self.dims else "")
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    title: str
+    statement: str
+    path: str
+    steps: tuple[Node, ...]          # (lhs, rhs) for an equality, or the derivation chain
+    chain: bool = False              # True when the file gave `steps`
+    relation: str = "="
+    where: Node | None = None
+    expect: str | None = None
+    sources: tuple[Source, ...] = ()
+    symbols: tuple[SymbolSpec, ...] = ()
+    lets: tuple[tuple[str, Node], ...] = ()
+
+    @property
+    def dims(self) -> list[str]:
+        """Dimension names in order of first appearance."""
+        seen: list[str] = []
+        for s in self.symbols:
+            for d in s.dims:
+                if isinstance(d, str) and d not in seen:
+                    seen.append(d)
+        return seen
+
+    def symbol(self, name: str) -> SymbolSpec | None:
+        return next((s for s in self.symbols if s.name == name), None)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The verdict on one equals sign (step i-1 -> i) of a claim."""
+    index: int
+    verdict: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class EntryValue:
+    """One entry of a counterexample: where it is, both sides, and how far apart."""
+    entry: str
+    lhs: str
+    rhs: str
+    relative_error: str
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A point where the claim fails, certified to the digits shown."""
+    step: int                 # which equals sign (1 = between step 0 and step 1)
+    shape: dict               # dimension -> size
+    indices: dict             # index symbol -> value
+    point: dict               # symbol -> value (a string, or nested lists of strings)
+    entries: tuple[EntryValue, ...]
+    seed: int
+    function: str | None = None  # the concrete function standing in for a generic f
+
+
+@dataclass(frozen=True)
+class Result:
+    id: str
+    path: str
+    verdict: str
+    expect: str | None = None
+    seconds: float = 0.0
+    message: str = ""
+    shapes: tuple[dict, ...] = ()
+    steps: tuple[StepResult, ...] = ()
+    counterexample: Counterexample | None = None
+    details: tuple[str, ...] = ()
+    claim: Claim | None = field(default=None, compare=False)
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the verdict matches the curator's expectation (errors never agree)."""
+        if self.verdict in ("error", "timeout"):
+            return False
+        if self.expect == "holds":
+            return self.verdict in PASSING
+        if self.expect == "fails":
+            return self.verdict in FAILING
+        return True

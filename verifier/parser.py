@@ -1,0 +1,254 @@
+"""Parse expression text into the tree, through Python's ``ast`` and a whitelist.
+
+The text of a claim file is untrusted: it is never passed to eval, exec,
+sympify or parse_expr.  ``ast.parse`` only builds a syntax tree; every node type,
+name and literal is checked here against a whitelist before anything is built.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from . import limits
+from .errors import UnsafeExpression
+from .functions import ALIASES, SPECIAL, known_function_names, lookup
+from .tree import Node, num
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
+           ast.Pow: "pow", ast.MatMult: "matmul"}
+_CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
+CONSTANTS = {"pi"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The names an expression may use."""
+    values: frozenset = frozenset()      # symbols, earlier let definitions, dimension names
+    functions: frozenset = frozenset()   # generic functions declared as `function`
+
+    def describe(self) -> str:
+        names = sorted(self.values | CONSTANTS)
+        return "one of the declared names (" + ", ".join(names) + ")"
+
+
+class _Parser:
+    def __init__(self, text: str, scope: Scope, path: str, key: str):
+        self.text, self.scope, self.path, self.key = text, scope, path, key
+        self.count = 0
+
+    def fail(self, problem: str, node: ast.AST | None = None, expected: str | None = None):
+        snippet = self.segment(node) if node is not None else self.text
+        raise UnsafeExpression(self.path, self.key, problem, text=snippet, expected=expected)
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or self.text
+
+    def build(self, node: ast.AST, depth: int = 0) -> Node:
+        self.count += 1
+        if self.count > limits.MAX_NODES:
+            self.fail(f"expression has more than {limits.MAX_NODES} parts")
+        if depth > limits.MAX_DEPTH:
+            self.fail(f"expression is nested deeper than {limits.MAX_DEPTH} levels", node)
+        method = getattr(self, "on_" + type(node).__name__, None)
+        if method is None:
+            self.fail(f"{type(node).__name__} syntax is not allowed", node,
+                      "arithmetic, .T, indexing, comparisons and calls of known functions")
+        return method(node, depth + 1)
+
+    # -- leaves ---------------------------------------------------------------------
+    def on_Constant(self, node, d):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail("only numeric literals are allowed", node, "an int or a decimal number")
+        if isinstance(value, int):
+            if abs(value) > limits.MAX_INTEGER_LITERAL:
+                self.fail("integer literal too large", node, f"at most {limits.MAX_INTEGER_LITERAL}")
+            return num(value, self.segment(node))
+        if value != value or value in (float("inf"), float("-inf")):
+            self.fail("non-finite literal", node)
+        return num(Fraction(Decimal(repr(value))), self.segment(node))
+
+    def on_Name(self, node, d):
+        name = node.id
+        if name.startswith("_"):
+            self.fail("names starting with an underscore are not allowed", node)
+        if name in self.scope.values or name in CONSTANTS:
+            return Node("name", (), name, name)
+        if name in self.scope.functions or lookup(name) or name in SPECIAL:
+            self.fail(f"function `{name}` used without arguments", node, f"{name}(...)")
+        self.fail(f"unknown name `{name}`", node, self.scope.describe())
+
+    # -- operators ----------------------------------------------------------------
+    def on_BinOp(self, node, d):
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            self.fail(f"operator {type(node.op).__name__} is not allowed", node, "+ - * / ** @")
+        left, right = self.build(node.left, d), self.build(node.right, d)
+        if op == "pow":
+            self.check_exponent(right, node)
+        return Node(op, (left, right), None, self.segment(node))
+
+    def check_exponent(self, exponent: Node, node):
+        value = constant_value(exponent)
+        if value is not None and abs(value) > limits.MAX_CONSTANT_EXPONENT:
+            self.fail("constant exponent too large", node, f"|exponent| <= {limits.MAX_CONSTANT_EXPONENT}")
+
+    def on_UnaryOp(self, node, d):
+        operand = self.build(node.operand, d)
+        if isinstance(node.op, ast.USub):
+            if operand.op == "num":
+                return num(-operand.value, self.segment(node))
+            return Node("neg", (operand,), None, self.segment(node))
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.Not):
+            return Node("not", (operand,), None, self.segment(node))
+        self.fail("operator ~ is not allowed", node)
+
+    def on_Compare(self, node, d):
+        if len(node.ops) != 1:
+            self.fail("chained comparisons are not allowed", node, "`a < b and b < c`")
+        op = _CMPOPS.get(type(node.ops[0]))
+        if op is None:
+            self.fail(f"comparison {type(node.ops[0]).__name__} is not allowed", node, "< <= > >= == !=")
+        args = (self.build(node.left, d), self.build(node.comparators[0], d))
+        return Node(op, args, None, self.segment(node))
+
+    def on_BoolOp(self, node, d):
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        return Node(op, tuple(self.build(v, d) for v in node.values), None, self.segment(node))
+
+    def on_Attribute(self, node, d):
+        if node.attr != "T":
+            self.fail(f"attribute `.{node.attr}` is not allowed", node, "only `.T` (transpose)")
+        return Node("T", (self.build(node.value, d),), None, self.segment(node))
+
+    def on_Subscript(self, node, d):
+        base = self.build(node.value, d)
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if not 1 <= len(items) <= 2 or any(isinstance(i, ast.Slice) for i in items):
+            self.fail("indexing takes one or two indices, no slices", node, "x[i] or W[i, j]")
+        indices = tuple(self.build(i, d) for i in items)
+        return Node("index", (base,) + indices, None, self.segment(node))
+
+    # -- calls --------------------------------------------------------------------
+    def on_Call(self, node, d):
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            self.fail("keyword or starred arguments are not allowed", node)
+        func = node.func
+        if isinstance(func, ast.Call):
+            return self.derivative_function_call(node, d)
+        if not isinstance(func, ast.Name):
+            self.fail("only named functions can be called", node, "one of " + ", ".join(known_function_names()))
+        name = func.id
+        if name.startswith("_"):
+            self.fail("names starting with an underscore are not allowed", node)
+        if not (name in self.scope.functions or name in SPECIAL or lookup(name)
+                or (name.endswith("prime") and name[:-5] in self.scope.functions)):
+            self.fail(f"unknown function `{name}`", node,
+                      "one of " + ", ".join(known_function_names() + sorted(self.scope.functions)))
+        if name in self.scope.functions:
+            return self.fapply(node, name, 0, d)
+        if name.endswith("prime") and name[:-5] in self.scope.functions:
+            return self.fapply(node, name[:-5], 1, d)
+        args = tuple(self.build(a, d) for a in node.args)
+        if name in SPECIAL:
+            return self.special(node, name, args)
+        fn = lookup(name)
+        self.need_args(node, name, args, fn.arity)
+        return Node("call", args, fn.name, self.segment(node))
+
+    def need_args(self, node, name, args, *counts):
+        if len(args) not in counts:
+            want = " or ".join(str(c) for c in counts)
+            self.fail(f"`{name}` takes {want} argument(s), got {len(args)}", node)
+
+    def special(self, node, name, args):
+        if name == "diff":
+            self.need_args(node, name, args, 2, 3)
+            order = 1
+            if len(args) == 3:
+                order = constant_value(args[2])
+                if order is None or order.denominator != 1 or not 1 <= order <= 4:
+                    self.fail("derivative order must be 1 to 4", node)
+            return Node("diff", args[:2], int(order), self.segment(node))
+        if name in ("grad", "jacobian", "onehot"):
+            self.need_args(node, name, args, 2)
+            return Node(name, args, None, self.segment(node))
+        if name == "transpose":
+            self.need_args(node, name, args, 1)
+            return Node("T", args, None, self.segment(node))
+        self.need_args(node, name, args, 1)   # ind
+        return Node("ind", args, None, self.segment(node))
+
+    def derivative_function_call(self, node, d):
+        """diff(f)(z), diff(f, 2)(z), diff(sigmoid)(z)."""
+        inner = node.func
+        if not (isinstance(inner.func, ast.Name) and inner.func.id == "diff" and not inner.keywords
+                and 1 <= len(inner.args) <= 2 and isinstance(inner.args[0], ast.Name)):
+            self.fail("a call result can only be called as diff(f)(z)", node)
+        name = inner.args[0].id
+        order = 1
+        if len(inner.args) == 2:
+            order = constant_value(self.build(inner.args[1], d))
+            if order is None or order.denominator != 1 or not 1 <= order <= 4:
+                self.fail("derivative order must be 1 to 4", node)
+        if name not in self.scope.functions:
+            fn = lookup(name)
+            if fn is None or fn.scalar is None:
+                self.fail(f"diff({name}) needs a declared function or an entrywise function", node)
+            name = fn.name
+        return self.fapply(node, name, int(order), d)
+
+    def fapply(self, node, name, order, d):
+        if len(node.args) != 1:
+            self.fail(f"`{name}` takes one argument", node)
+        arg = self.build(node.args[0], d)
+        return Node("fapply", (arg,), (name, order), self.segment(node))
+
+
+def constant_value(node: Node) -> Fraction | None:
+    """The value of a tree made only of numbers and + - * / and small integer powers."""
+    if node.op == "num":
+        return node.value
+    if node.op == "neg":
+        v = constant_value(node.args[0])
+        return None if v is None else -v
+    if node.op in ("add", "sub", "mul", "div", "pow"):
+        a, b = (constant_value(x) for x in node.args)
+        if a is None or b is None:
+            return None
+        if node.op == "pow":
+            if b.denominator != 1 or abs(b) > limits.MAX_CONSTANT_EXPONENT or (a == 0 and b < 0):
+                return None
+            return a ** int(b)
+        if node.op == "div":
+            return None if b == 0 else a / b
+        return {"add": a + b, "sub": a - b, "mul": a * b}[node.op]
+    return None
+
+
+def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "expr") -> Node:
+    """Parse one expression; raise UnsafeExpression naming path, key and the offending text."""
+    if not isinstance(text, str):
+        raise UnsafeExpression(path, key, f"expected a string, got {type(text).__name__}",
+                               text=repr(text)[:80], expected="an expression in quotes")
+    if len(text) > limits.MAX_EXPRESSION_CHARS:
+        raise UnsafeExpression(path, key, f"expression longer than {limits.MAX_EXPRESSION_CHARS} characters",
+                               text=text[:80])
+    if not text.strip():
+        raise UnsafeExpression(path, key, "empty expression", text=text, expected="an expression")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise UnsafeExpression(path, key, f"not an expression ({exc.msg})", text=text) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise UnsafeExpression(path, key, "expression is nested too deeply", text=text[:80]) from None
+    parser = _Parser(text.strip(), scope, path, key)
+    return parser.build(tree.body)
+
+
+__all__ = ["Scope", "parse_expression", "constant_value", "ALIASES"]

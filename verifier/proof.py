@@ -1,0 +1,196 @@
+"""Decide one residual (lhs - rhs) at one concrete shape: zero, certified nonzero, or unknown.
+
+Zero is decided by a ladder of exact rewrites (expand, cancel, exponentials
+turned into positive symbols, then simplify); each rung is a proof when it
+reaches 0.  A residual with kinks (Max, Abs, Heaviside...) is split into its
+branches: every sign pattern of the kinks' switching expressions that the
+`where` condition does not rule out must give an exact zero.
+
+Nonzero is certified at an exact rational point: the residual is evaluated with
+sympy's evalf to 30 significant digits with ``strict=True``, which raises rather
+than return digits it cannot guarantee.  Generic functions are instantiated with
+concrete ones (a claim for every f is refuted by one f).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import sympy as sp
+
+from . import limits
+
+KINK_TYPES = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign)
+DIGITS = 30
+
+
+# -- exact zero test -------------------------------------------------------------
+
+def is_zero(expr) -> bool:
+    """True only when an exact rewrite reduces expr to 0."""
+    if expr == 0:
+        return True
+    for rung in (_expanded, _cancelled, _exponentials_as_symbols, sp.simplify):
+        try:
+            if rung(expr) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            continue
+    return False
+
+
+def _expanded(expr):
+    return sp.expand(expr)
+
+
+def _cancelled(expr):
+    return sp.cancel(sp.together(sp.expand(expr)))
+
+
+def _exponentials_as_symbols(expr):
+    """Write e^(k x) as E_x^k with E_x > 0, so that softmax-like sums become rational functions."""
+    expr = sp.expand(expr.rewrite(sp.exp), power_exp=True)
+    table: dict = {}
+
+    def to_power(arg):
+        coeff, rest = arg.as_coeff_Mul()
+        if rest not in table:
+            table[rest] = sp.Dummy("E", positive=True)
+        return table[rest] ** coeff
+
+    rewritten = expr.replace(lambda e: isinstance(e, sp.exp), lambda e: to_power(e.args[0]))
+    return sp.cancel(sp.together(rewritten))
+
+
+# -- kinks -------------------------------------------------------------------------
+
+def switch_of(atom):
+    """The expression whose sign selects the branch of a kink atom, or None if not a simple kink."""
+    if isinstance(atom, (sp.Max, sp.Min)):
+        return atom.args[0] - atom.args[1] if len(atom.args) == 2 else None
+    return atom.args[0]
+
+
+def canonical(expr):
+    """A switch and its negation are one switch: return (key expression, sign)."""
+    e = sp.expand(expr)
+    neg = sp.expand(-expr)
+    return (e, 1) if sp.default_sort_key(e) <= sp.default_sort_key(neg) else (neg, -1)
+
+
+@dataclass(frozen=True)
+class Kinks:
+    switches: tuple  # canonical switching expressions
+
+    @classmethod
+    def find(cls, *exprs) -> "Kinks | None":
+        """The kinks of the expressions; None when there are too many or they nest."""
+        switches: list = []
+        for expr in exprs:
+            for atom in expr.atoms(*KINK_TYPES):
+                s = switch_of(atom)
+                if s is None or s.has(*KINK_TYPES):
+                    return None
+                key = canonical(s)[0]
+                if key not in switches:
+                    switches.append(key)
+        if len(switches) > limits.MAX_KINK_SWITCHES:
+            return None
+        return cls(tuple(switches))
+
+    def patterns(self):
+        return itertools.product((1, -1), repeat=len(self.switches))
+
+    def sign(self, expr, pattern) -> int:
+        key, flip = canonical(expr)
+        return pattern[self.switches.index(key)] * flip
+
+    def resolve(self, expr, pattern):
+        """expr on the branch where each switch has the pattern's sign (kinks themselves excluded)."""
+        def branch(atom):
+            s = self.sign(switch_of(atom), pattern)
+            if isinstance(atom, sp.Max):
+                return atom.args[0] if s > 0 else atom.args[1]
+            if isinstance(atom, sp.Min):
+                return atom.args[1] if s > 0 else atom.args[0]
+            if isinstance(atom, sp.Abs):
+                return atom.args[0] * s
+            if isinstance(atom, sp.sign):
+                return sp.Integer(s)
+            return sp.Integer(1 if s > 0 else 0)  # Heaviside
+        expr = expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))
+        return expr.replace(lambda e: isinstance(e, KINK_TYPES), branch)
+
+    def rules_out(self, where, pattern) -> bool:
+        """True when the `where` condition cannot hold on this branch (it requires the other side of a kink)."""
+        if where is None or where is sp.true:
+            return False
+        values = {}
+        for rel in where.atoms(sp.Rel):
+            if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan, sp.StrictLessThan, sp.LessThan)):
+                margin = rel.lhs - rel.rhs
+                key = canonical(margin)[0]
+                if key in self.switches:
+                    positive = self.sign(margin, pattern) > 0
+                    wants_positive = isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan))
+                    values[rel] = sp.true if positive == wants_positive else sp.false
+        return where.xreplace(values) is sp.false
+
+
+def prove_zero(residual, where=None) -> tuple[bool, str]:
+    """(proved, how).  Kinked residuals are proved branch by branch."""
+    if is_zero(residual):
+        return True, "simplifies to 0"
+    kinks = Kinks.find(residual)
+    if not kinks or not kinks.switches:
+        return False, "not reduced to 0"
+    tried = 0
+    for pattern in kinks.patterns():
+        if kinks.rules_out(where, pattern):
+            continue
+        tried += 1
+        if not is_zero(kinks.resolve(residual, pattern)):
+            return False, "not reduced to 0 on one branch of its kinks"
+    return True, f"0 on each of {tried} branches of {len(kinks.switches)} kink(s)"
+
+
+# -- certified evaluation ----------------------------------------------------------
+
+CONCRETE_FUNCTIONS = {
+    "tanh": sp.tanh,
+    "sin": sp.sin,
+    "softplus": lambda x: sp.log(1 + sp.exp(x)),
+    "cubic": lambda x: x**3 / 3 - x / 2,
+}
+
+
+def instantiate_functions(expr, choice: str):
+    """Replace every generic function (and its derivatives) by a concrete smooth function."""
+    fn = CONCRETE_FUNCTIONS[choice]
+
+    def concrete(e):
+        x = sp.Dummy("x", real=True)
+        return sp.diff(fn(x), x, type(e).generic_order).xreplace({x: e.args[0]})
+    return expr.replace(lambda e: hasattr(type(e), "generic_order"), concrete)
+
+
+def certified_value(expr) -> sp.Float | None:
+    """expr (with no free symbols) to DIGITS guaranteed digits, or None when that cannot be guaranteed."""
+    try:
+        value = sp.N(expr, DIGITS, strict=True)
+    except (sp.core.evalf.PrecisionExhausted, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if value.free_symbols or not value.is_real:
+        return None
+    return value
+
+
+def certified_sign(expr) -> int | None:
+    """The sign of a closed-form number, when it is certified (0 only when exact)."""
+    if expr == 0:
+        return 0
+    value = certified_value(expr)
+    if value is None or value == 0:
+        return None
+    return 1 if value > 0 else -1

@@ -1,0 +1,206 @@
+"""Shape inference over the tree, with symbolic dimensions, before any algebra.
+
+A scalar is ``()``, an array ``(rows, cols)``, a vector(n) the column ``(n, 1)``;
+a condition has the shape ``BOOL``.  A matrix product whose result is 1 x 1
+(``v.T * x``) is a scalar, as on paper.  Anything that does not fit raises
+ShapeError naming the sub-expression and both shapes; the claim is then
+``ill-typed``.
+"""
+
+from __future__ import annotations
+
+from .errors import ShapeError
+from .functions import FUNCTIONS, fmt_shape, is_vector, vector_length
+from .model import Claim
+from .tree import BOOLEAN, COMPARISONS, Node
+
+BOOL = ("bool",)
+
+
+def collapse(shape: tuple) -> tuple:
+    return () if shape == (1, 1) else shape
+
+
+class ShapeEnv:
+    """Shapes of the names a claim declares; lets are inferred in order."""
+
+    def __init__(self, claim: Claim):
+        self.claim = claim
+        self.shapes: dict[str, tuple] = {d: () for d in claim.dims}
+        self.shapes["pi"] = ()
+        for s in claim.symbols:
+            if s.kind != "function":
+                self.shapes[s.name] = s.shape
+        for name, node in claim.lets:
+            self.shapes[name] = infer_shape(node, self)
+
+    def independent(self, name: str) -> bool:
+        spec = self.claim.symbol(name)
+        return name in dict(self.claim.lets) or (spec is not None and spec.kind not in ("index", "function"))
+
+
+def infer_shape(node: Node, env: ShapeEnv) -> tuple:
+    rule = _RULES.get(node.op)
+    if rule is None:
+        raise ShapeError(node.text, f"no shape rule for `{node.op}`")
+    return rule(node, [infer_shape(a, env) for a in node.args], env)
+
+
+def _num(node, shapes, env):
+    return ()
+
+
+def _name(node, shapes, env):
+    return env.shapes[node.value]
+
+
+def _addsub(node, shapes, env):
+    a, b = shapes
+    _no_bool(node, shapes)
+    if a == () or b == () or a == b:
+        return a or b
+    verb = "plus" if node.op == "add" else "minus"
+    raise ShapeError(node.text, f"{fmt_shape(a)} {verb} {fmt_shape(b)}")
+
+
+def _mul(node, shapes, env):
+    a, b = shapes
+    _no_bool(node, shapes)
+    if node.op == "mul" and (a == () or b == ()):
+        return a or b
+    if a == () or b == ():
+        raise ShapeError(node.text, "@ is the matrix product; use * to scale by a scalar")
+    if a[1] != b[0]:
+        raise ShapeError(node.text, f"{fmt_shape(a)} times {fmt_shape(b)}")
+    return collapse((a[0], b[1]))
+
+
+def _div(node, shapes, env):
+    a, b = shapes
+    _no_bool(node, shapes)
+    if b == () or a == () or a == b:
+        return a or b
+    raise ShapeError(node.text, f"{fmt_shape(a)} divided by {fmt_shape(b)}")
+
+
+def _pow(node, shapes, env):
+    _no_bool(node, shapes)
+    if shapes[1] != ():
+        raise ShapeError(node.text, f"exponent must be a scalar, got {fmt_shape(shapes[1])}")
+    return shapes[0]
+
+
+def _same(node, shapes, env):
+    _no_bool(node, shapes)
+    return shapes[0]
+
+
+def _transpose(node, shapes, env):
+    _no_bool(node, shapes)
+    s = shapes[0]
+    return s if s == () else (s[1], s[0])
+
+
+def _index(node, shapes, env):
+    base, *idx = shapes
+    if any(s != () for s in idx):
+        raise ShapeError(node.text, "an index must be a scalar")
+    if base == () or base == BOOL:
+        raise ShapeError(node.text, f"cannot index a {fmt_shape(base)}")
+    if len(idx) == 1 and not is_vector(base):
+        raise ShapeError(node.text, f"one index into a {fmt_shape(base)} matrix; use W[i, j]")
+    return ()
+
+
+def _call(node, shapes, env):
+    _no_bool(node, shapes)
+    return FUNCTIONS[node.value].shape(shapes, node.text)
+
+
+def _variable(node: Node, env: ShapeEnv, what: str):
+    """The variable of diff/grad/jacobian: a declared name or an entry of one."""
+    target = node.args[0] if node.op == "index" else node
+    if target.op != "name" or not env.independent(target.value):
+        raise ShapeError(node.text, f"{what} must be a declared symbol or [let] name, or an entry of one")
+
+
+def _diff(node, shapes, env):
+    _variable(node.args[1], env, "the variable of diff")
+    if shapes[1] != ():
+        raise ShapeError(node.text, f"diff is by a scalar; the variable is {fmt_shape(shapes[1])} (use grad)")
+    return shapes[0]
+
+
+def _grad(node, shapes, env):
+    _variable(node.args[1], env, "the variable of grad")
+    if shapes[0] != ():
+        raise ShapeError(node.text, f"grad needs a scalar function, got {fmt_shape(shapes[0])} (use jacobian)")
+    return shapes[1]
+
+
+def _jacobian(node, shapes, env):
+    _variable(node.args[1], env, "the variable of jacobian")
+    lengths = []
+    for s in shapes:
+        if s != () and not is_vector(s):
+            raise ShapeError(node.text, f"jacobian needs vectors or scalars, got {fmt_shape(s)}")
+        lengths.append(1 if s == () else vector_length(s))
+    return collapse(tuple(lengths))
+
+
+def _onehot(node, shapes, env):
+    size = node.args[1]
+    if shapes[0] != () or not (size.op == "num" or (size.op == "name" and size.value in env.claim.dims)):
+        raise ShapeError(node.text, "onehot(i, n) needs a scalar index and a dimension name or number")
+    return (size.value if size.op == "name" else int(size.value), 1)
+
+
+def _ind(node, shapes, env):
+    if shapes[0] != BOOL:
+        raise ShapeError(node.text, "ind(...) needs a condition such as `a > b`")
+    return ()
+
+
+def _compare(node, shapes, env):
+    a, b = shapes
+    _no_bool(node, shapes)
+    if a != () and b != () and a != b:
+        raise ShapeError(node.text, f"compares {fmt_shape(a)} with {fmt_shape(b)}")
+    return BOOL
+
+
+def _boolean(node, shapes, env):
+    if any(s != BOOL for s in shapes):
+        raise ShapeError(node.text, "`and`, `or`, `not` need conditions")
+    return BOOL
+
+
+def _fapply(node, shapes, env):
+    return _same(node, shapes, env)
+
+
+def _no_bool(node, shapes):
+    if BOOL in shapes:
+        raise ShapeError(node.text, "a condition used as a number; wrap it in ind(...)")
+
+
+_RULES = {"num": _num, "name": _name, "add": _addsub, "sub": _addsub, "mul": _mul, "matmul": _mul,
+          "div": _div, "pow": _pow, "neg": _same, "T": _transpose, "index": _index, "call": _call,
+          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot,
+          "ind": _ind, **{op: _compare for op in COMPARISONS}, **{op: _boolean for op in BOOLEAN}}
+
+
+def check_claim_shapes(claim: Claim) -> list[tuple]:
+    """Shapes of every step; raise ShapeError if a sub-expression or the sides disagree."""
+    env = ShapeEnv(claim)
+    shapes = [infer_shape(step, env) for step in claim.steps]
+    for i, (node, shape) in enumerate(zip(claim.steps, shapes)):
+        if shape == BOOL:
+            raise ShapeError(node.text, "a side of the claim is a condition, not a value")
+        if i and shape != shapes[0]:
+            what = "the right side" if not claim.chain else f"step {i}"
+            raise ShapeError(f"{claim.steps[0].text} = {node.text}",
+                             f"the left side is {fmt_shape(shapes[0])} but {what} is {fmt_shape(shape)}")
+    if claim.where is not None and infer_shape(claim.where, env) != BOOL:
+        raise ShapeError(claim.where.text, "`where` must be a condition such as `a > 0`")
+    return shapes

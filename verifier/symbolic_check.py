@@ -1,0 +1,150 @@
+"""The symbolic check of a claim: every equals sign, at every concrete shape and index case.
+
+A step is ``proved`` when every entry of its residual is an exact zero at every
+tried shape (one-hot vectors at every hot position, probability vectors closed by
+p[n-1] = 1 - sum of the others); ``refuted`` when a certified counterexample is
+found; otherwise ``inconclusive``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from . import limits
+from .counterexample import search
+from .errors import EvaluationError
+from .model import Claim, Counterexample, StepResult
+from .proof import certified_sign, prove_zero
+from .sampling import make_assignments, make_rng
+from .symbolic import Instance, index_cases, is_array
+from .tree import Node
+
+
+@dataclass
+class StepState:
+    index: int
+    proved_entries: int = 0
+    open_entries: list = field(default_factory=list)   # (shape, entry, residual text)
+    how: set = field(default_factory=set)
+    counterexample: Counterexample | None = None
+    points_tried: int = 0
+
+    def result(self) -> StepResult:
+        if self.counterexample is not None:
+            return StepResult(self.index, "refuted", "certified counterexample found")
+        if self.open_entries:
+            shape, entry, text = self.open_entries[0]
+            return StepResult(self.index, "inconclusive",
+                              f"{len(self.open_entries)} entries not reduced to 0 and no counterexample in "
+                              f"{self.points_tried} points; first at {shape}{entry}: {text}")
+        return StepResult(self.index, "proved",
+                          f"all {self.proved_entries} entry checks exact: " + "; ".join(sorted(self.how)))
+
+
+def constraint_cases(claim: Claim, instance: Instance) -> list[dict]:
+    """Substitutions that put one-hot and probability vectors on their sets."""
+    per_symbol = []
+    for spec in claim.symbols:
+        value = instance.bindings.get(spec.name)
+        if spec.kind == "onehot":
+            entries = list(value)
+            per_symbol.append([{s: sp.Integer(int(i == hot)) for i, s in enumerate(entries)}
+                               for hot in range(len(entries))])
+        elif spec.kind == "probability":
+            entries = list(value)
+            per_symbol.append([{entries[-1]: 1 - sum(entries[:-1])}])
+    cases = [dict(itertools.chain.from_iterable(d.items() for d in combo))
+             for combo in itertools.product(*per_symbol)]
+    if len(cases) > limits.MAX_INDEX_CASES:
+        raise EvaluationError(f"{len(cases)} one-hot cases (limit {limits.MAX_INDEX_CASES})")
+    return cases
+
+
+def stated_tolerance(*nodes: Node) -> Fraction:
+    """Half a unit in the last place of a side written as a decimal number (15241.383 -> 0.0005)."""
+    tol = Fraction(0)
+    for node in nodes:
+        if node.op == "num" and "." in node.text:
+            decimals = len(node.text.split(".")[1].rstrip())
+            tol = max(tol, Fraction(1, 2 * 10**decimals))
+    return tol
+
+
+def check_symbolic(claim: Claim, *, seed: int, points: int):
+    """(step results, shapes tried, first counterexample or None)."""
+    states = [StepState(k) for k in range(1, len(claim.steps))]
+    shapes = make_assignments(claim)
+    for dims in shapes:
+        for indices in index_cases(claim, dims):
+            _check_instance(claim, Instance.make(claim, dims, indices), states, seed, points)
+    results = tuple(s.result() for s in states)
+    counterexample = next((s.counterexample for s in states if s.counterexample), None)
+    return results, tuple(shapes), counterexample
+
+
+def _check_instance(claim, instance, states, seed, points):
+    ev = instance.evaluator()
+    values = [ev(step) for step in claim.steps]
+    where = ev(claim.where) if claim.where is not None else None
+    cases = constraint_cases(claim, instance)
+    label = _label(instance)
+    for state in states:
+        if state.counterexample is not None:
+            continue
+        a, b = values[state.index - 1], values[state.index]
+        tol = stated_tolerance(claim.steps[state.index - 1], claim.steps[state.index])
+        open_before = len(state.open_entries)
+        for k, (x, y) in enumerate(zip(_flat(a), _flat(b))):
+            for case in cases:
+                residual = (x - y).xreplace(case) if case else x - y
+                done, how = _decide(residual, claim.relation, tol, where)
+                if done:
+                    state.proved_entries += 1
+                    state.how.add(how)
+                else:
+                    state.open_entries.append((label, _entry(a, k), _clip(str(residual))))
+                    break
+        if len(state.open_entries) > open_before:
+            rng = make_rng(seed, claim.id, state.index, label)
+            found, tried = search(instance, a, b, step=state.index, where=where, relation=claim.relation,
+                                  seed=seed, rng=rng, points=points)
+            state.points_tried += tried
+            state.counterexample = found
+
+
+def _decide(residual, relation, tol, where) -> tuple[bool, str]:
+    if relation == "=":
+        if tol and not residual.free_symbols:
+            sign_low = certified_sign(residual + sp.Rational(tol.numerator, tol.denominator))
+            sign_high = certified_sign(residual - sp.Rational(tol.numerator, tol.denominator))
+            ok = sign_low is not None and sign_high is not None and sign_low >= 0 >= sign_high
+            return ok, f"equal within the stated precision (+-{float(tol):g})"
+        return prove_zero(residual, where)
+    simplified = sp.simplify(residual)
+    sign_ok = {"<": simplified.is_negative, "<=": simplified.is_nonpositive,
+               ">": simplified.is_positive, ">=": simplified.is_nonnegative}[relation]
+    return bool(sign_ok), f"lhs - rhs is {'negative' if relation[0] == '<' else 'positive'} by sympy's assumptions"
+
+
+def _label(instance) -> str:
+    parts = [f"{k}={v}" for k, v in {**instance.dims, **instance.indices}.items()]
+    return "(" + ", ".join(parts) + ")" if parts else ""
+
+
+def _entry(value, k) -> str:
+    if not is_array(value):
+        return ""
+    rows, cols = value.shape
+    return f"[{k // cols}, {k % cols}]"
+
+
+def _flat(v):
+    return list(v) if is_array(v) else [v]
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
