@@ -22,7 +22,7 @@ TOP_KEYS = {"id", "title", "claim", "expect", "source", "symbols", "let", "check
 CHECK_KEYS = {"lhs", "rhs", "steps", "relation", "where"}
 SOURCE_KEYS = {"seed", "quote", "reading"}
 RELATIONS = ("=", "<", "<=", ">", ">=")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)+$")
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 KIND_ARITY = {"real": 0, "positive": 0, "function": 0, "index": 1, "vector": 1,
               "onehot": 1, "probability": 1, "matrix": 2}
@@ -65,7 +65,7 @@ def parse_claim(data: dict, path: str) -> Claim:
     claim_id = _string(data, "id", path)
     if not ID_PATTERN.match(claim_id):
         raise ClaimFileError(path, "id", "malformed id", text=claim_id,
-                             expected="lower-case dotted words such as `mlp2.delta-hidden`")
+                             expected="dotted words such as `mlp2.delta-hidden`")
     expect = data.get("expect")
     if expect not in (None, "holds", "fails"):
         raise ClaimFileError(path, "expect", "unknown expectation", text=str(expect), expected='"holds" or "fails"')

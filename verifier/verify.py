@@ -33,7 +33,7 @@ def verify(claim: Claim, settings: Settings = Settings()) -> Result:
     try:
         steps, shapes, counterexample = check_symbolic(claim, seed=settings.seed, points=settings.points)
     except (EvaluationError, VerifierError) as exc:
-        return Result(**base, verdict="error", message=str(exc), seconds=_since(start))
+        return Result(**base, verdict="error", message=f"{claim.path}: {exc}", seconds=_since(start))
     verdicts = {s.verdict for s in steps}
     if "refuted" in verdicts:
         verdict = "refuted"
@@ -48,8 +48,10 @@ def verify(claim: Claim, settings: Settings = Settings()) -> Result:
 
 
 def error_result(claim_id: str, path: str, message: str, *, verdict: str = "error",
-                 expect: str | None = None, seconds: float = 0.0) -> Result:
-    return Result(id=claim_id, path=path, verdict=verdict, expect=expect, message=message, seconds=seconds)
+                 claim: Claim | None = None, seconds: float = 0.0) -> Result:
+    """A Result without evidence: a malformed file, a crash, a timeout."""
+    return Result(id=claim_id, path=path, verdict=verdict, expect=claim.expect if claim else None,
+                  message=message, seconds=seconds, claim=claim)
 
 
 def _since(start: float) -> float:

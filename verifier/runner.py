@@ -1,0 +1,115 @@
+"""Run claims in worker processes, each under a wall-clock limit.
+
+A simplify that never returns cannot stall the run: each claim is verified in
+its own forked process, which is killed when it passes the time limit (verdict
+``timeout``).  A worker also has a cap on its address space, so a claim that
+asks for too much memory ends as ``error`` instead of taking the machine down.
+Up to ``jobs`` workers run at once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import time
+import traceback
+from multiprocessing.connection import wait
+from typing import Callable, Iterable
+
+from . import limits
+from .errors import ClaimFileError
+from .loader import load_claim
+from .model import Claim, Result
+from .verify import Settings, error_result, verify
+
+
+def load_all(paths) -> tuple[list[Claim], list[Result]]:
+    """Claims from the files, and one error Result per malformed file or repeated id."""
+    claims, errors, seen = [], [], {}
+    for path in paths:
+        try:
+            claim = load_claim(path)
+        except ClaimFileError as exc:
+            errors.append(error_result(str(path), str(path), str(exc)))
+            continue
+        if claim.id in seen:
+            errors.append(error_result(claim.id, str(path),
+                                       f"{path}: [id]: `{claim.id}` is already used by {seen[claim.id]}"))
+            continue
+        seen[claim.id] = str(path)
+        claims.append(claim)
+    return claims, errors
+
+
+def _worker(conn, claim: Claim, settings: Settings):
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.WORKER_MEMORY_BYTES, limits.WORKER_MEMORY_BYTES))
+    except (ValueError, OSError):
+        pass
+    try:
+        result = verify(claim, settings)
+    except MemoryError:
+        result = error_result(claim.id, claim.path, f"{claim.path}: ran out of memory "
+                              f"(limit {limits.WORKER_MEMORY_BYTES >> 30} GiB)", claim=claim)
+    except RecursionError:
+        result = error_result(claim.id, claim.path, f"{claim.path}: expression too deep to evaluate",
+                              claim=claim)
+    except Exception as exc:  # a crash in one claim must not stop the others; its message is the evidence
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        result = error_result(claim.id, claim.path, f"internal error: {last}", claim=claim)
+    conn.send(result)
+    conn.close()
+
+
+def run_claims(claims: Iterable[Claim], settings: Settings, *, jobs: int = 1,
+               on_result: Callable[[Result], None] | None = None) -> list[Result]:
+    """Verify every claim in worker processes; results in the order of the claims."""
+    ctx = mp.get_context("fork")
+    pending = list(enumerate(claims))[::-1]
+    results: dict[int, Result] = {}
+    running: dict = {}  # connection -> (process, index, claim, start)
+
+    def finish(conn, result):
+        proc, index, claim, _ = running.pop(conn)
+        proc.join(1)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        conn.close()
+        results[index] = result
+        if on_result:
+            on_result(result)
+
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, jobs):
+                index, claim = pending.pop()
+                here, there = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_worker, args=(there, claim, settings), daemon=True)
+                proc.start()
+                there.close()
+                running[here] = (proc, index, claim, time.monotonic())
+            now = time.monotonic()
+            next_deadline = min(start + settings.timeout for (_, _, _, start) in running.values())
+            for conn in wait(list(running), timeout=max(0.0, next_deadline - now)):
+                try:
+                    result = conn.recv()
+                except (EOFError, OSError):
+                    proc, _, claim, start = running[conn]
+                    proc.join(1)
+                    result = error_result(claim.id, claim.path, f"worker died (exit code {proc.exitcode})",
+                                          claim=claim, seconds=round(time.monotonic() - start, 3))
+                finish(conn, result)
+            now = time.monotonic()
+            for conn, (proc, _, claim, start) in list(running.items()):
+                if now - start >= settings.timeout:
+                    proc.kill()
+                    finish(conn, error_result(claim.id, claim.path,
+                                              f"no verdict within {settings.timeout:g} s (--timeout)",
+                                              verdict="timeout", claim=claim,
+                                              seconds=round(now - start, 3)))
+    finally:
+        for conn, (proc, *_rest) in running.items():
+            proc.kill()
+            conn.close()
+    return [results[i] for i in sorted(results)]
