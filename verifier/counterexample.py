@@ -56,18 +56,23 @@ def valid_point(subs, where, kinks: Kinks | None) -> bool:
 
 
 def search(instance: Instance, lhs, rhs, *, step: int, where, relation: str, seed: int,
-           rng: random.Random, points: int) -> tuple[Counterexample | None, int]:
-    """(the first certified counterexample, number of valid points tried)."""
+           rng: random.Random, points: int, prefer=None) -> tuple[Counterexample | None, int]:
+    """(the first certified counterexample, number of valid points tried).
+
+    ``prefer(subs)`` marks the points worth trying first (the kink branch where the
+    proof failed): for the first half of the attempts only such points are used."""
     left, right = _entries(lhs), _entries(rhs)
     kinks = Kinks.find(*left, *right)
     has_generic = any(hasattr(type(f), "generic_order") for e in left + right for f in e.atoms(sp.Function))
     choices = list(CONCRETE_FUNCTIONS) if has_generic else [None]
-    tried = 0
-    for _ in range(points * ATTEMPTS_PER_POINT):
+    tried, attempts = 0, points * ATTEMPTS_PER_POINT
+    for attempt in range(attempts):
         if tried >= points:
             break
         subs, shown = draw_point(instance, rng)
         if not valid_point(subs, where, kinks):
+            continue
+        if prefer is not None and attempt < attempts // 2 and not prefer(subs):
             continue
         tried += 1
         for choice in choices:

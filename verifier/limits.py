@@ -6,7 +6,7 @@ so every size it controls is capped before any algebra runs.
 
 MAX_EXPRESSION_CHARS = 4000   # longest expression text; the notes' longest lines are ~300 chars
 MAX_NODES = 1500              # tree nodes in one expression; keeps sympy construction small
-MAX_DEPTH = 60                # nesting depth; Python's own parser and our recursion stay far below limits
+MAX_DEPTH = 100               # nesting depth (a sum of n terms nests n deep); our recursion stays far below Python's limit
 MAX_CONSTANT_EXPONENT = 64    # |p| for a constant exponent; 2**2**2**2**2 must not become a 20k-digit number
 MAX_INTEGER_LITERAL = 10**15  # integer literals; larger ones are almost surely a typo or an attack
 MAX_LITERAL_DIM = 64          # a literal dimension such as vector(3); the symbolic back end builds every entry

@@ -138,21 +138,36 @@ class Kinks:
         return where.xreplace(values) is sp.false
 
 
-def prove_zero(residual, where=None) -> tuple[bool, str]:
-    """(proved, how).  Kinked residuals are proved branch by branch."""
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict on one residual: proved or not, how, and the kink branch where it failed."""
+    proved: bool
+    how: str
+    branch: tuple | None = None   # (Kinks, pattern) of the first branch not reduced to 0
+
+    def on_branch(self, subs) -> bool:
+        """Whether a point (a substitution) lies on the failing branch."""
+        if self.branch is None:
+            return True
+        kinks, pattern = self.branch
+        return all(certified_sign(s.xreplace(subs)) == p for s, p in zip(kinks.switches, pattern))
+
+
+def prove_zero(residual, where=None) -> Outcome:
+    """Exact zero test; kinked residuals are proved branch by branch."""
     if is_zero(residual):
-        return True, "simplifies to 0"
+        return Outcome(True, "simplifies to 0")
     kinks = Kinks.find(residual)
     if not kinks or not kinks.switches:
-        return False, "not reduced to 0"
+        return Outcome(False, "not reduced to 0")
     tried = 0
     for pattern in kinks.patterns():
         if kinks.rules_out(where, pattern):
             continue
         tried += 1
         if not is_zero(kinks.resolve(residual, pattern)):
-            return False, "not reduced to 0 on one branch of its kinks"
-    return True, f"0 on each of {tried} branches of {len(kinks.switches)} kink(s)"
+            return Outcome(False, "not reduced to 0 on one branch of its kinks", (kinks, pattern))
+    return Outcome(True, f"0 on each of {tried} branches of {len(kinks.switches)} kink(s)")
 
 
 # -- certified evaluation ----------------------------------------------------------

@@ -18,7 +18,7 @@ from . import limits
 from .counterexample import search
 from .errors import EvaluationError
 from .model import Claim, Counterexample, StepResult
-from .proof import certified_sign, prove_zero
+from .proof import Outcome, certified_sign, prove_zero
 from .sampling import make_assignments, make_rng
 from .symbolic import Instance, index_cases, is_array
 from .tree import Node
@@ -65,12 +65,15 @@ def constraint_cases(claim: Claim, instance: Instance) -> list[dict]:
 
 
 def stated_tolerance(*nodes: Node) -> Fraction:
-    """Half a unit in the last place of a side written as a decimal number (15241.383 -> 0.0005)."""
+    """One unit in the last place of a side written as a decimal number (15241.383 -> 0.001).
+
+    Notes truncate as often as they round, so a stated figure is taken to be
+    right when it is within one unit of its last digit."""
     tol = Fraction(0)
     for node in nodes:
         if node.op == "num" and "." in node.text:
             decimals = len(node.text.split(".")[1].rstrip())
-            tol = max(tol, Fraction(1, 2 * 10**decimals))
+            tol = max(tol, Fraction(1, 10**decimals))
     return tol
 
 
@@ -97,37 +100,39 @@ def _check_instance(claim, instance, states, seed, points):
             continue
         a, b = values[state.index - 1], values[state.index]
         tol = stated_tolerance(claim.steps[state.index - 1], claim.steps[state.index])
-        open_before = len(state.open_entries)
+        failed = None
         for k, (x, y) in enumerate(zip(_flat(a), _flat(b))):
             for case in cases:
                 residual = (x - y).xreplace(case) if case else x - y
-                done, how = _decide(residual, claim.relation, tol, where)
-                if done:
+                outcome = _decide(residual, claim.relation, tol, where)
+                if outcome.proved:
                     state.proved_entries += 1
-                    state.how.add(how)
+                    state.how.add(outcome.how)
                 else:
                     state.open_entries.append((label, _entry(a, k), _clip(str(residual))))
+                    failed = failed or outcome
                     break
-        if len(state.open_entries) > open_before:
+        if failed is not None:
             rng = make_rng(seed, claim.id, state.index, label)
             found, tried = search(instance, a, b, step=state.index, where=where, relation=claim.relation,
-                                  seed=seed, rng=rng, points=points)
+                                  seed=seed, rng=rng, points=points, prefer=failed.on_branch)
             state.points_tried += tried
             state.counterexample = found
 
 
-def _decide(residual, relation, tol, where) -> tuple[bool, str]:
+def _decide(residual, relation, tol, where) -> Outcome:
     if relation == "=":
         if tol and not residual.free_symbols:
-            sign_low = certified_sign(residual + sp.Rational(tol.numerator, tol.denominator))
-            sign_high = certified_sign(residual - sp.Rational(tol.numerator, tol.denominator))
-            ok = sign_low is not None and sign_high is not None and sign_low >= 0 >= sign_high
-            return ok, f"equal within the stated precision (+-{float(tol):g})"
+            bound = sp.Rational(tol.numerator, tol.denominator)
+            low, high = certified_sign(residual + bound), certified_sign(residual - bound)
+            ok = low is not None and high is not None and low >= 0 >= high
+            return Outcome(ok, f"equal within the stated precision (+-{float(tol):g})")
         return prove_zero(residual, where)
     simplified = sp.simplify(residual)
     sign_ok = {"<": simplified.is_negative, "<=": simplified.is_nonpositive,
                ">": simplified.is_positive, ">=": simplified.is_nonnegative}[relation]
-    return bool(sign_ok), f"lhs - rhs is {'negative' if relation[0] == '<' else 'positive'} by sympy's assumptions"
+    side = "negative" if relation[0] == "<" else "positive"
+    return Outcome(bool(sign_ok), f"lhs - rhs is {side} by sympy's assumptions")
 
 
 def _label(instance) -> str:
