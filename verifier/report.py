@@ -148,7 +148,7 @@ def _math_block(d: dict):
     yield "$$"
     if d["kind"] == "chain":
         yield r"\begin{aligned}"
-        yield " \\\\\n".join(("& " if i == 0 else "&= ") + tex for i, tex in enumerate(d["latex"]))
+        yield " \\\\\n".join(("& " if i == 0 else "&= ") + tex + rf" && ({i})" for i, tex in enumerate(d["latex"]))
         yield r"\end{aligned}"
     else:
         yield f" {rel} ".join(d["latex"])
@@ -167,7 +167,7 @@ def _evidence(c: dict, seed: int):
         shapes = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) or "scalars only" for s in c["shapes"])
         yield f"- shapes tried: {shapes}"
     for step in d["steps"]:
-        label = f"step {step['index']}" if d["kind"] == "chain" else "lhs - rhs"
+        label = f"step ({step['index'] - 1}) = ({step['index']})" if d["kind"] == "chain" else "lhs - rhs"
         yield f"- {label}: **{step['verdict']}**: {step['detail']}"
     if not d["steps"]:
         yield f"- {c['message']}"
@@ -180,12 +180,12 @@ def _evidence(c: dict, seed: int):
 
 def _counterexample(claim_id: str, ce: dict, chain: bool):
     yield "```"
-    where = f"step {ce['step']}, " if chain else ""
+    where = f"step ({ce['step'] - 1}) = ({ce['step']}), " if chain else ""
     shape = ", ".join(f"{k}={v}" for k, v in {**ce["shape"], **ce["indices"]}.items()) or "scalars"
     yield f"Falsifying example ({where}{shape}{', f = ' + ce['function'] if ce['function'] else ''}):"
     for name, value in ce["point"].items():
         yield f"  {name} = {_value(value)}"
-    left, right = (f"step {ce['step'] - 1}", f"step {ce['step']}") if chain else ("lhs", "rhs")
+    left, right = (f"({ce['step'] - 1})", f"({ce['step']})") if chain else ("lhs", "rhs")
     for e in ce["entries"]:
         entry = "" if e["entry"] == "value" else e["entry"]
         yield (f"  {left}{entry} = {e['lhs']}   {right}{entry} = {e['rhs']}   "

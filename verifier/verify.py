@@ -38,7 +38,8 @@ def verify(claim: Claim, settings: Settings = Settings()) -> Result:
     if "refuted" in verdicts:
         verdict = "refuted"
         first = next(s for s in steps if s.verdict == "refuted")
-        message = f"step {first.index} is wrong" if claim.chain else "the two sides differ"
+        message = (f"first wrong step: ({first.index - 1}) = ({first.index})" if claim.chain
+                   else "the two sides differ")
     elif verdicts == {"proved"}:
         verdict, message = "proved", "every entry is exactly 0 at every tried shape"
     else:
