@@ -1,0 +1,19 @@
+"""The README is the front door: its commands must be the ones CI and users run."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if "pip install" in line and "[test]" in line)
+    assert command.strip() in ci
+
+
+def test_readme_examples_name_files_that_exist():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for token in readme.split("`"):
+        if token.startswith("derivations/") and token.endswith(".toml"):
+            assert (ROOT / token).is_file(), token
