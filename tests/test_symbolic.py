@@ -264,10 +264,10 @@ rhs = "softmax(s) - y"
     assert verdict_of(body).verdict == "proved"
 
 
-def test_no_valid_point_means_inconclusive_not_refuted():
+def test_an_empty_where_region_is_an_error_not_a_refutation():
     result = verdict_of('[symbols]\nx = "real"\n[check]\nlhs = "x"\nrhs = "x + 1"\nwhere = "x > 1 and x < 0"\n')
-    assert result.verdict == "inconclusive"
-    assert "0 points" in result.steps[0].detail
+    assert result.verdict == "error"
+    assert "could not generate enough valid points" in result.message
 
 
 def test_same_seed_same_counterexample_and_different_seed_may_differ():

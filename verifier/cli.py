@@ -48,8 +48,10 @@ def select(pattern: str | None):
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
               help="Claims verified at once, each in its own process.")
 @click.option("--points", default=5, show_default=True, type=click.IntRange(min=1, max=100),
-              help="Random points per step and shape in the counterexample search.")
-def main(paths, report_path, json_path, no_report, pattern, seed, timeout, jobs, points):
+              help="Random points per step, shape and function, in both engines.")
+@click.option("--large-size", "large", default=64, show_default=True, type=click.IntRange(min=0, max=4096),
+              help="Dimension size of the numeric check's large shape (0: small shapes only).")
+def main(paths, report_path, json_path, no_report, pattern, seed, timeout, jobs, points, large):
     """Verify the claim files under PATHS (default: derivations/) and write the reports."""
     paths = paths or (Path("derivations"),)
     if not all(p.exists() for p in paths):
@@ -63,7 +65,7 @@ def main(paths, report_path, json_path, no_report, pattern, seed, timeout, jobs,
                        + (f" match -k {pattern!r}" if pattern else ""))
     for err in load_errors:
         click.echo(f"error: {err.message}", err=True)
-    settings = Settings(seed=seed, points=points, timeout=timeout)
+    settings = Settings(seed=seed, points=points, timeout=timeout, large=large)
     with click.progressbar(length=len(claims), label="verifying", file=sys.stderr,
                            item_show_func=lambda r: r.id if r else None) as bar:
         results = run_claims(claims, settings, jobs=jobs, on_result=lambda r: bar.update(1, r))

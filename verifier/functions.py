@@ -157,6 +157,32 @@ def _diag_build(args):
     return sp.ImmutableMatrix(sp.diag(*v))
 
 
+# -- array builders (NumPy back end) ------------------------------------------------
+# Each takes the argument values and a number system `ops` (float64 or mpmath, see numeric.py),
+# so the same code serves the double-precision check and the high-precision re-check.
+
+def _np_entrywise(name):
+    return lambda args, ops: ops.entrywise(name, args[0])
+
+
+def _np_binary(name):
+    return lambda args, ops: ops.binary(name, args[0], args[1])
+
+
+def _np_softmax(args, ops):
+    e = ops.entrywise("exp", args[0] - ops.largest(args[0]))
+    return e / ops.total(e)
+
+
+def _np_logsumexp(args, ops):
+    top = ops.largest(args[0])
+    return top + ops.entrywise("log", ops.total(ops.entrywise("exp", args[0] - top)))
+
+
+def _np_outer(args, ops):
+    return args[0].reshape(-1, 1) @ args[1].reshape(1, -1)
+
+
 @dataclass(frozen=True)
 class Function:
     name: str
@@ -164,12 +190,13 @@ class Function:
     shape: Callable[[Sequence[Shape], str], Shape]
     build: Callable[[list], object]
     latex: str
+    numeric: Callable = None        # (argument arrays, ops) -> array: the NumPy back end
     scalar: Callable | None = None  # the scalar function, for entrywise functions of one argument
     doc: str = ""
 
 
 def _ew(name, fn, latex, doc):
-    return Function(name, 1, _same, _entrywise(fn), latex, scalar=fn, doc=doc)
+    return Function(name, 1, _same, _entrywise(fn), latex, numeric=_np_entrywise(name), scalar=fn, doc=doc)
 
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in [
@@ -185,18 +212,28 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
     _ew("Abs", sp.Abs, r"\operatorname{abs}", "entrywise |x|"),
     _ew("Heaviside", sp.Heaviside, r"H", "entrywise step: 1 for x > 0, 0 for x < 0"),
     _ew("sign", sp.sign, r"\operatorname{sign}", "entrywise sign"),
-    Function("Max", 2, _broadcast, _entrywise2(sp.Max), r"\max", doc="entrywise max of two arguments"),
-    Function("Min", 2, _broadcast, _entrywise2(sp.Min), r"\min", doc="entrywise min of two arguments"),
-    Function("hadamard", 2, _hadamard, _entrywise2(lambda a, b: a * b), r"\odot", doc="entrywise product"),
-    Function("sum", 1, _scalar, _sum, r"\sum", doc="sum of all entries"),
-    Function("softmax", 1, _vector_same, _softmax, r"\operatorname{softmax}", doc="e^v / sum(e^v)"),
-    Function("logsumexp", 1, _vector_scalar, _logsumexp, r"\operatorname{logsumexp}", doc="log(sum(e^v))"),
-    Function("outer", 2, _outer, _outer_build, r"\otimes", doc="a b^T for vectors a, b"),
-    Function("dot", 2, _dot, _dot_build, r"\cdot", doc="sum of entrywise products"),
-    Function("diag", 1, _diag, _diag_build, r"\operatorname{diag}", doc="square matrix with v on the diagonal"),
-    Function("trace", 1, _square_scalar, lambda a: a[0].trace(), r"\operatorname{tr}", doc="sum of the diagonal"),
-    Function("det", 1, _square_scalar, lambda a: a[0].det(method="berkowitz"), r"\det", doc="determinant"),
-    Function("inv", 1, _square, lambda a: sp.ImmutableMatrix(a[0].inv()), r"\operatorname{inv}", doc="matrix inverse"),
+    Function("Max", 2, _broadcast, _entrywise2(sp.Max), r"\max", _np_binary("Max"),
+             doc="entrywise max of two arguments"),
+    Function("Min", 2, _broadcast, _entrywise2(sp.Min), r"\min", _np_binary("Min"),
+             doc="entrywise min of two arguments"),
+    Function("hadamard", 2, _hadamard, _entrywise2(lambda a, b: a * b), r"\odot",
+             lambda a, ops: a[0] * a[1], doc="entrywise product"),
+    Function("sum", 1, _scalar, _sum, r"\sum", lambda a, ops: ops.total(a[0]), doc="sum of all entries"),
+    Function("softmax", 1, _vector_same, _softmax, r"\operatorname{softmax}", _np_softmax,
+             doc="e^v / sum(e^v)"),
+    Function("logsumexp", 1, _vector_scalar, _logsumexp, r"\operatorname{logsumexp}", _np_logsumexp,
+             doc="log(sum(e^v))"),
+    Function("outer", 2, _outer, _outer_build, r"\otimes", _np_outer, doc="a b^T for vectors a, b"),
+    Function("dot", 2, _dot, _dot_build, r"\cdot", lambda a, ops: ops.total(a[0] * a[1]),
+             doc="sum of entrywise products"),
+    Function("diag", 1, _diag, _diag_build, r"\operatorname{diag}", lambda a, ops: ops.diag(a[0]),
+             doc="square matrix with v on the diagonal"),
+    Function("trace", 1, _square_scalar, lambda a: a[0].trace(), r"\operatorname{tr}",
+             lambda a, ops: ops.total(a[0].diagonal()), doc="sum of the diagonal"),
+    Function("det", 1, _square_scalar, lambda a: a[0].det(method="berkowitz"), r"\det",
+             lambda a, ops: ops.det(a[0]), doc="determinant"),
+    Function("inv", 1, _square, lambda a: sp.ImmutableMatrix(a[0].inv()), r"\operatorname{inv}",
+             lambda a, ops: ops.inv(a[0]), doc="matrix inverse"),
 ]}
 
 ALIASES = {"abs": "Abs", "max": "Max", "min": "Min", "sigma": "sigmoid", "heaviside": "Heaviside"}

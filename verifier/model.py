@@ -10,7 +10,8 @@ SCALAR_KINDS = ("real", "positive", "index")
 ARRAY_KINDS = ("vector", "matrix", "onehot", "probability")
 KINDS = SCALAR_KINDS + ARRAY_KINDS + ("function",)
 
-VERDICTS = ("proved", "confirmed", "refuted", "ill-typed", "inconclusive", "error", "timeout")
+VERDICTS = ("proved", "confirmed", "refuted", "ill-typed", "engine-disagreement", "inconclusive", "error",
+            "timeout")
 PASSING = ("proved", "confirmed")
 FAILING = ("refuted", "ill-typed")
 
@@ -100,6 +101,27 @@ class Counterexample:
 
 
 @dataclass(frozen=True)
+class NumericStep:
+    """The numeric cross-check of one equals sign."""
+    index: int
+    compared: int              # (point, function) pairs compared
+    max_relative: float        # largest |lhs - rhs| / (largest entry) among agreeing comparisons
+    rechecked: int             # float disagreements re-computed at 50 digits
+    noise_resolved: int        # of which the 50-digit values agreed (float noise)
+
+
+@dataclass(frozen=True)
+class NumericEvidence:
+    shapes: tuple[dict, ...]
+    modes: tuple[str, ...]     # "full" (entry by entry) or "directional" (u^T side v) per shape
+    functions: tuple[str, ...] # concrete stand-ins for generic functions
+    points: int
+    steps: tuple[NumericStep, ...]
+    counterexample: Counterexample | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Result:
     id: str
     path: str
@@ -110,7 +132,7 @@ class Result:
     shapes: tuple[dict, ...] = ()
     steps: tuple[StepResult, ...] = ()
     counterexample: Counterexample | None = None
-    details: tuple[str, ...] = ()
+    numeric: NumericEvidence | None = None
     claim: Claim | None = field(default=None, compare=False)
 
     @property

@@ -60,6 +60,7 @@ def claim_entry(r: Result) -> dict:
             "symbols": {s.name: s.describe() for s in c.symbols} if c else {},
             "steps": [asdict(s) for s in r.steps],
             "counterexample": asdict(r.counterexample) if r.counterexample else None,
+            "numeric": asdict(r.numeric) if r.numeric else None,
         },
     }
     return entry
@@ -164,13 +165,14 @@ def _evidence(c: dict, seed: int):
     yield "Evidence:"
     yield ""
     if c["shapes"]:
-        shapes = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) or "scalars only" for s in c["shapes"])
-        yield f"- shapes tried: {shapes}"
+        yield "- symbolic shapes tried: " + "; ".join(_shape_text(s) for s in c["shapes"])
     for step in d["steps"]:
         label = f"step ({step['index'] - 1}) = ({step['index']})" if d["kind"] == "chain" else "lhs - rhs"
         yield f"- {label}: **{step['verdict']}**: {step['detail']}"
     if not d["steps"]:
         yield f"- {c['message']}"
+    if d.get("numeric"):
+        yield from _numeric_lines(d["numeric"], d["kind"] == "chain")
     ce = d["counterexample"]
     if ce:
         yield ""
@@ -178,10 +180,30 @@ def _evidence(c: dict, seed: int):
     yield ""
 
 
+def _numeric_lines(n: dict, chain: bool):
+    shapes = "; ".join(_shape_text(s) + f" ({m})" for s, m in zip(n["shapes"], n["modes"]))
+    functions = f", f = {', '.join(n['functions'])}" if n["functions"] else ""
+    yield f"- numeric cross-check: {n['points']} random points at {shapes}{functions}"
+    for step in n["steps"]:
+        label = f"step ({step['index'] - 1}) = ({step['index']})" if chain else "lhs - rhs"
+        noise = ""
+        if step["rechecked"]:
+            noise = (f"; {step['rechecked']} float mismatch(es) re-checked at 50 digits, "
+                     f"{step['noise_resolved']} of them float noise")
+        yield (f"  - {label}: {step['compared']} comparisons, largest relative difference "
+               f"{step['max_relative']:.2g}{noise}")
+    for note in n["notes"]:
+        yield f"  - {note}"
+
+
+def _shape_text(shape: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in shape.items()) or "scalars"
+
+
 def _counterexample(claim_id: str, ce: dict, chain: bool):
     yield "```"
     where = f"step ({ce['step'] - 1}) = ({ce['step']}), " if chain else ""
-    shape = ", ".join(f"{k}={v}" for k, v in {**ce["shape"], **ce["indices"]}.items()) or "scalars"
+    shape = _shape_text({**ce["shape"], **ce["indices"]})
     yield f"Falsifying example ({where}{shape}{', f = ' + ce['function'] if ce['function'] else ''}):"
     for name, value in ce["point"].items():
         yield f"  {name} = {_value(value)}"
