@@ -138,7 +138,7 @@ class Result:
     @property
     def agrees(self) -> bool:
         """Whether the verdict matches the curator's expectation (errors never agree)."""
-        if self.verdict in ("error", "timeout"):
+        if self.verdict in ("error", "timeout", "engine-disagreement"):
             return False
         if self.expect == "holds":
             return self.verdict in PASSING

@@ -1,0 +1,236 @@
+"""The NumPy back end and the numeric cross-check, tested on their own."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from helpers import make_claim
+from verifier import verify as verify_module
+from verifier.model import StepResult
+from verifier.numeric import FLOAT, ArrayEvaluator
+from verifier.numeric_check import check_numeric, draw_point, project, side_values
+from verifier.report import make_report, render_json
+from verifier.shapes import ShapeEnv
+from verifier.verify import Settings, verify
+
+NET = '''
+[symbols]
+W = "matrix(m, n)"
+x = "vector(n)"
+b = "vector(m)"
+v = "vector(m)"
+f = "function"
+[let]
+z = "W*x + b"
+s = "v.T*f(z)"
+delta = "hadamard(v, fprime(z))"
+[check]
+lhs = "{lhs}"
+rhs = "{rhs}"
+'''
+
+
+def numeric(body, *, seed=0, points=5, large=0):
+    return check_numeric(make_claim(body), seed=seed, points=points, large=large)
+
+
+@pytest.mark.parametrize("lhs, rhs", [
+    ("grad(s, W)", "delta*x.T"),
+    ("grad(s, x)", "W.T*delta"),
+    ("grad(s, b)", "delta"),
+    ("jacobian(f(z), x)", "diag(fprime(z))*W"),
+])
+def test_true_gradients_agree_at_small_and_large_shapes(lhs, rhs):
+    out = numeric(NET.format(lhs=lhs, rhs=rhs), large=64)
+    assert out.counterexample is None
+    assert out.modes == ["full", "full", "directional"]
+    assert out.functions == ("tanh", "sin", "softplus", "cubic")
+    assert out.points == 60
+    assert 0 <= out.steps[0].max_relative < 1e-6
+
+
+@pytest.mark.parametrize("rhs", ["x*delta.T", "-delta*x.T", "2*delta*x.T", "v*x.T", "hadamard(v, f(z))*x.T"])
+def test_wrong_gradients_get_a_counterexample_that_the_test_rechecks(rhs):
+    body = NET.format(lhs="grad(s, W)", rhs=rhs).replace('"matrix(m, n)"', '"matrix(m, m)"').replace(
+        '"vector(n)"', '"vector(m)"') if rhs == "x*delta.T" else NET.format(lhs="grad(s, W)", rhs=rhs)
+    out = numeric(body)
+    ce = out.counterexample
+    assert ce is not None and ce.entries
+    f = {"tanh": np.tanh, "sin": np.sin, "softplus": lambda t: np.log1p(np.exp(t)),
+         "cubic": lambda t: t**3 / 3 - t / 2}[ce.function]
+    arr = lambda name: np.array([[float(e) for e in row] for row in ce.point[name]])
+    W, x, b, v = arr("W"), arr("x"), arr("b"), arr("v")
+    score = lambda W_: (v.T @ f(W_ @ x + b)).item()
+    for entry in ce.entries:
+        i, j = (int(t) for t in entry.entry.strip("[]").split(","))
+        h = 1e-6
+        Wp, Wm = W.copy(), W.copy()
+        Wp[i, j] += h
+        Wm[i, j] -= h
+        assert float(entry.lhs) == pytest.approx((score(Wp) - score(Wm)) / (2 * h), rel=1e-6, abs=1e-9)
+        assert abs(float(entry.lhs) - float(entry.rhs)) > 1e-6
+
+
+HINGE = '''
+[symbols]
+s = "vector(n)"
+y = "index(n)"
+k = "index(n)"
+Delta = "positive"
+[let]
+L = "sum(Max(0, s - s[y] + Delta)) - Delta"
+[check]
+lhs = "diff(L, s[k])"
+rhs = "ind(k != y)*ind(s[k] - s[y] + Delta > 0) - ind(k == y)*(sum(Heaviside(s - s[y] + Delta)) - 1)"
+'''
+
+RELU = '''
+[symbols]
+W = "matrix(m, n)"
+x = "vector(n)"
+v = "vector(m)"
+[check]
+lhs = "grad(v.T*relu(W*x), W)"
+rhs = "hadamard(v, Heaviside(W*x))*x.T"
+'''
+
+MAXMARGIN_LOSS = '''
+[symbols]
+W = "matrix(m, n)"
+x = "vector(n)"
+xc = "vector(n)"
+v = "vector(m)"
+f = "function"
+[let]
+s = "v.T*f(W*x)"
+sc = "v.T*f(W*xc)"
+J = "Max(0, 1 - s + sc)"
+[check]
+lhs = "grad(J, W)"
+rhs = "-hadamard(v, fprime(W*x))*x.T + hadamard(v, fprime(W*xc))*xc.T"
+where = "1 - s + sc > 0"
+'''
+
+
+@pytest.mark.parametrize("body", [HINGE, RELU, MAXMARGIN_LOSS], ids=["hinge", "relu", "max-margin"])
+def test_true_claims_with_kinks_are_never_refuted(body):
+    for seed in range(8):
+        out = numeric(body, seed=seed, large=32)
+        assert out.counterexample is None, (seed, out.counterexample)
+        assert out.points >= 5
+
+
+def test_a_kinked_claim_outside_its_region_is_refuted():
+    body = MAXMARGIN_LOSS.replace('where = "1 - s + sc > 0"\n', "")
+    assert numeric(body, points=10).counterexample is not None
+
+
+def test_one_hot_and_probability_kinds_are_sampled_on_their_sets():
+    claim = make_claim('[symbols]\ny = "onehot(n)"\np = "probability(n)"\nc = "positive"\n[check]\nlhs = "1"\nrhs = "1"\n')
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        point = draw_point(claim, {"n": 7}, {}, rng)
+        assert point["y"].shape == (7, 1) and sorted(np.ravel(point["y"])) == [0.0] * 6 + [1.0]
+        assert np.all(point["p"] > 0) and point["p"].sum() == pytest.approx(1.0, abs=1e-15)
+        assert point["c"] > 0
+
+
+def test_matrices_are_scaled_so_that_products_stay_of_order_one():
+    claim = make_claim('[symbols]\nW = "matrix(m, n)"\nx = "vector(n)"\n[check]\nlhs = "W*x"\nrhs = "W*x"\n')
+    point = draw_point(claim, {"m": 512, "n": 512}, {}, np.random.default_rng(1))
+    z = point["W"] @ point["x"]
+    assert 0.3 < np.std(z) < 3
+
+
+def test_the_50_digit_recheck_turns_float_noise_into_agreement():
+    body = '[symbols]\nx = "real"\n[check]\nlhs = "(x + 1e17) - 1e17"\nrhs = "x"\n'
+    out = numeric(body)
+    assert out.counterexample is None
+    assert out.steps[0].rechecked >= 1
+    assert out.steps[0].noise_resolved == out.steps[0].rechecked
+    assert verify(make_claim(body)).verdict == "proved"
+
+
+def test_directional_projection_matches_the_full_jacobian():
+    claim = make_claim(NET.format(lhs="grad(s, W)", rhs="delta*x.T"))
+    env = ShapeEnv(claim)
+    rng = np.random.default_rng(3)
+    values = draw_point(claim, {"m": 6, "n": 9}, {}, rng)
+    ev = ArrayEvaluator(claim, values, FLOAT, "tanh")
+    u, v = rng.standard_normal((6, 1)), rng.standard_normal((9, 1))
+    full = ev(claim.steps[0])
+    assert project(ev, claim.steps[0], env, u, v) == pytest.approx((u.T @ full @ v).item(), rel=1e-7)
+    assert project(ev, claim.steps[1], env, u, v) == pytest.approx((u.T @ ev(claim.steps[1]) @ v).item(), rel=1e-12)
+    wrong = make_claim(NET.format(lhs="grad(s, W)", rhs="v*x.T"))
+    sides = side_values(ArrayEvaluator(wrong, values, FLOAT, "tanh"), wrong.steps[1], ShapeEnv(wrong), [(u, v)])
+    assert abs(sides[0] - project(ev, claim.steps[0], env, u, v)) > 1e-3
+
+
+def test_a_wrong_claim_is_caught_by_directions_alone():
+    out = check_numeric(make_claim(NET.format(lhs="grad(s, x)", rhs="W.T*v")), seed=0, points=3, large=256)
+    assert out.counterexample is not None
+    small = check_numeric(make_claim(NET.format(lhs="grad(s, x)", rhs="W.T*delta")), seed=0, points=3, large=256)
+    assert small.counterexample is None and small.modes[-1] == "directional" and small.shapes[-1]["m"] == 256
+
+
+def test_plain_numbers_at_the_stated_precision_and_inequalities():
+    assert numeric('[check]\nlhs = "123.456**2"\nrhs = "15241.383"\n').counterexample is None
+    assert numeric('[check]\nlhs = "123.456**2"\nrhs = "15241.37"\n').counterexample is not None
+    ineq = '[symbols]\nx = "real"\n[check]\nlhs = "sigmoid(x)"\nrhs = "{rhs}"\nrelation = "{rel}"\n'
+    assert numeric(ineq.format(rhs="1", rel="<")).counterexample is None
+    assert numeric(ineq.format(rhs="1/2", rel=">"), points=10).counterexample is not None
+
+
+def test_symbolic_zero_against_numeric_difference_is_an_engine_disagreement(monkeypatch):
+    """If sympy ever 'proves' a wrong claim, the numbers must say so and the claim must not pass."""
+    real = verify_module.check_symbolic
+
+    def overconfident(claim, **kwargs):
+        steps, shapes, _ = real(claim, **kwargs)
+        return tuple(replace(s, verdict="proved") for s in steps), shapes, None
+
+    monkeypatch.setattr(verify_module, "check_symbolic", overconfident)
+    result = verify(make_claim(NET.format(lhs="grad(s, W)", rhs="v*x.T")))
+    assert result.verdict == "engine-disagreement"
+    assert "finite differences" in result.message and not result.agrees
+
+
+def test_sympy_counterexample_that_the_numbers_do_not_confirm_is_a_disagreement(monkeypatch):
+    real = verify_module.check_symbolic
+
+    def wrongly_refuting(claim, **kwargs):
+        steps, shapes, _ = real(claim, **kwargs)
+        wrong = make_claim(NET.format(lhs="grad(s, W)", rhs="v*x.T"))
+        _, _, ce = real(wrong, **kwargs)
+        return (StepResult(1, "refuted"),), shapes, ce
+
+    monkeypatch.setattr(verify_module, "check_symbolic", wrongly_refuting)
+    result = verify(make_claim(NET.format(lhs="grad(s, W)", rhs="delta*x.T")))
+    assert result.verdict == "engine-disagreement"
+    assert "re-check at the same point agrees" in result.message
+
+
+def test_symbolic_inconclusive_with_numeric_agreement_is_confirmed(monkeypatch):
+    real = verify_module.check_symbolic
+
+    def giving_up(claim, **kwargs):
+        steps, shapes, ce = real(claim, **kwargs)
+        return tuple(replace(s, verdict="inconclusive") for s in steps), shapes, ce
+
+    monkeypatch.setattr(verify_module, "check_symbolic", giving_up)
+    assert verify(make_claim(NET.format(lhs="grad(s, b)", rhs="delta"))).verdict == "confirmed"
+
+
+def test_fixed_seed_gives_identical_json():
+    def run():
+        claims = [make_claim(NET.format(lhs="grad(s, W)", rhs=r), claim_id=f"n.{i}")
+                  for i, r in enumerate(["delta*x.T", "v*x.T"])]
+        results = [replace(verify(c, Settings(seed=5, large=32)), seconds=0.0) for c in claims]
+        return render_json(make_report(results, seed=5))
+
+    first, second = run(), run()
+    assert first == second
+    data = json.loads(first)
+    assert data["claims"][0]["details"]["numeric"]["steps"][0]["max_relative"] > 0
