@@ -79,19 +79,21 @@ def large_assignment(claim: Claim, size: int) -> dict:
     return {d: size + i for i, d in enumerate(claim.dims)}
 
 
-def check_numeric(claim: Claim, *, seed: int, points: int, large: int) -> NumericOutcome:
+def check_numeric(claim: Claim, *, seed: int, points: int, large: int, shapes=None) -> NumericOutcome:
+    """Cross-check every step at the small shapes and at one large shape (or at `shapes`)."""
     env = ShapeEnv(claim)
     generic = any(s.kind == "function" for s in claim.symbols)
     functions = tuple(CONCRETE_FUNCTIONS) if generic else (None,)
     outcome = NumericOutcome([StepNumeric(k) for k in range(1, len(claim.steps))],
                              functions=tuple(f for f in functions if f))
-    shapes = make_assignments(claim)
-    if claim.dims and large:
-        shapes = shapes + [large_assignment(claim, large)]
+    if shapes is None:
+        shapes = make_assignments(claim)
+        if claim.dims and large:
+            shapes = shapes + [large_assignment(claim, large)]
     for dims in shapes:
-        big = large and dims == shapes[-1] and claim.dims
-        cases = index_cases_for(claim, dims, seed, sample=bool(big))
-        mode = "directional" if big or _too_big(claim, env, dims) else "full"
+        big = _too_big(claim, env, dims)
+        cases = index_cases_for(claim, dims, seed, sample=big)
+        mode = "directional" if big else "full"
         try:
             for indices in cases:
                 for function in functions:
