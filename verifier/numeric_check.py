@@ -43,7 +43,8 @@ TOLERANCE = {
 KINK_MARGIN = 1e-3          # points whose kink switch is closer than this to 0 are rejected
 FULL_LIMIT = 128            # entries of a side (and of each derivative variable) compared one by one
 DIRECTIONS = 3              # random rank-one projections per point at large shapes
-LARGE_INDEX_CASES = 3       # index assignments sampled at the large shape (all are tried at small shapes)
+LARGE_INDEX_CASES = 3       # index assignments sampled at a large shape
+MAX_ENUMERATED_CASES = 36   # up to this many index assignments are all tried (the small shapes)
 ATTEMPTS_PER_POINT = 30     # draws per wanted point before the region is called too thin
 
 
@@ -109,8 +110,10 @@ def check_numeric(claim: Claim, *, seed: int, points: int, large: int, shapes=No
 
 
 def index_cases_for(claim, dims, seed, *, sample: bool):
+    """Every index assignment at small shapes; a seeded sample of them at large ones."""
     specs = [s for s in claim.symbols if s.kind == "index"]
-    if not sample:
+    total = int(np.prod([concrete_shape((s.dims[0],), dims)[0] for s in specs]))
+    if not sample and total <= MAX_ENUMERATED_CASES:
         return index_cases(claim, dims)
     rng = make_rng(seed, claim.id, "index", tuple(sorted(dims.items())))
     return [{s.name: rng.randrange(concrete_shape((s.dims[0],), dims)[0]) for s in specs}
