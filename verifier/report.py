@@ -176,7 +176,9 @@ def _evidence(c: dict, seed: int):
     ce = d["counterexample"]
     if ce:
         yield ""
-        yield from _counterexample(c["id"], ce, d["kind"] == "chain")
+        yield "```"
+        yield from render_counterexample(c["id"], ce, d["kind"] == "chain")
+        yield "```"
     yield ""
 
 
@@ -200,8 +202,8 @@ def _shape_text(shape: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in shape.items()) or "scalars"
 
 
-def _counterexample(claim_id: str, ce: dict, chain: bool):
-    yield "```"
+def render_counterexample(claim_id: str, ce: dict, chain: bool):
+    """A falsifying example the way Hypothesis prints one: header, values, how to reproduce."""
     where = f"step ({ce['step'] - 1}) = ({ce['step']}), " if chain else ""
     shape = _shape_text({**ce["shape"], **ce["indices"]})
     yield f"Falsifying example ({where}{shape}{', f = ' + ce['function'] if ce['function'] else ''}):"
@@ -213,7 +215,6 @@ def _counterexample(claim_id: str, ce: dict, chain: bool):
         yield (f"  {left}{entry} = {e['lhs']}   {right}{entry} = {e['rhs']}   "
                f"relative difference {e['relative_error']}")
     yield f"Reproduce: verify-derivations -k {claim_id} --seed {ce['seed']}"
-    yield "```"
 
 
 def _value(value) -> str:

@@ -1,0 +1,128 @@
+"""The pytest plugin, through pytester: every claim file is an item with the CLI's verdict."""
+
+import importlib.util
+import textwrap
+
+import pytest
+
+TRUE = '''
+id = "calc.square"
+title = "square"
+claim = "d/dx x^2 = 2x"
+expect = "holds"
+[symbols]
+x = "real"
+[check]
+lhs = "diff(x**2, x)"
+rhs = "2*x"
+'''
+
+WRONG_EXPECTED = '''
+id = "calc.cube-wrong"
+title = "cube, wrong as the note writes it"
+claim = "d/dx x^3 = 3x"
+expect = "fails"
+[symbols]
+x = "real"
+[check]
+lhs = "diff(x**3, x)"
+rhs = "3*x"
+'''
+
+WRONG_UNEXPECTED = '''
+id = "calc.sigmoid-wrong"
+title = "sigmoid derivative with sigma(1 - x)"
+claim = "sigma'(x) = sigma(x) sigma(1 - x)"
+[symbols]
+x = "real"
+[check]
+lhs = "diff(sigmoid(x), x)"
+rhs = "sigmoid(x)*sigmoid(1 - x)"
+'''
+
+MALFORMED = '''
+id = "calc.bad"
+title = "bad"
+claim = "bad"
+[check]
+lhs = "__import__('os').getcwd()"
+rhs = "1"
+'''
+
+
+@pytest.fixture
+def project(pytester):
+    folder = pytester.mkdir("derivations")
+    for name, text in [("true", TRUE), ("expected", WRONG_EXPECTED), ("unexpected", WRONG_UNEXPECTED),
+                       ("malformed", MALFORMED)]:
+        (folder / f"{name}.toml").write_text(textwrap.dedent(text), encoding="utf-8")
+    (pytester.path / "other").mkdir()
+    (pytester.path / "other" / "settings.toml").write_text('name = "not a claim"\n')
+    pytester.makepyprojecttoml('[project]\nname = "demo"\n')
+    return pytester
+
+
+def test_outcomes_of_true_wrong_expected_wrong_unexpected_and_malformed(project):
+    result = project.runpytest("-p", "no:cacheprovider", "--derivations-large-size", "8")
+    result.assert_outcomes(passed=1, xfailed=1, failed=2)
+
+
+def test_failure_text_has_the_counterexample_and_the_reproduce_line(project):
+    result = project.runpytest("--derivations-seed", "3", "--derivations-large-size", "8")
+    text = result.stdout.str()
+    assert "claim calc.sigmoid-wrong" in text
+    assert "verdict: refuted (expected: holds)" in text
+    assert "Falsifying example (scalars):" in text
+    assert "Reproduce: verify-derivations -k calc.sigmoid-wrong --seed 3" in text
+    assert "malformed claim file:" in text and "[check.lhs]" in text
+    assert "Traceback" not in text
+
+
+def test_pyproject_and_unrelated_toml_are_not_collected(project):
+    result = project.runpytest("--collect-only", "-q")
+    text = result.stdout.str()
+    assert "pyproject.toml" not in text and "settings.toml" not in text
+    assert text.count("::") == 4
+
+
+def test_k_selects_claims_by_id(project):
+    result = project.runpytest("-k", "square", "--derivations-large-size", "8")
+    result.assert_outcomes(passed=1, deselected=3)
+
+
+def test_configured_folder_through_the_ini_key(pytester):
+    folder = pytester.mkdir("notes")
+    (folder / "true.toml").write_text(textwrap.dedent(TRUE), encoding="utf-8")
+    pytester.makeini("[pytest]\nderivations_paths = notes\n")
+    pytester.runpytest("--derivations-large-size", "8").assert_outcomes(passed=1)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("xdist") is None, reason="pytest-xdist is not installed")
+def test_parallel_run_gives_the_same_outcomes(project):
+    result = project.runpytest_subprocess("-n", "2", "--derivations-large-size", "8")
+    result.assert_outcomes(passed=1, xfailed=1, failed=2)
+
+
+def test_the_catalog_gets_the_same_verdicts_as_the_cli(pytester):
+    """`pytest derivations/` and `verify-derivations` agree claim by claim on this repository's files."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from verifier.cli import main
+
+    source = Path(__file__).parent.parent / "derivations"
+    shutil.copytree(source, pytester.path / "derivations")
+    cli = CliRunner().invoke(main, [str(pytester.path / "derivations"), "--json", str(pytester.path / "r.json"),
+                                    "--report", str(pytester.path / "r.md"), "--large-size", "16"])
+    claims = json.loads((pytester.path / "r.json").read_text())["claims"]
+    result = pytester.runpytest("derivations", "-rA", "--derivations-large-size", "16")
+    expected = {
+        "passed": sum(c["agrees"] and c["expect"] != "fails" for c in claims),
+        "xfailed": sum(c["agrees"] and c["expect"] == "fails" for c in claims),
+        "failed": sum(not c["agrees"] for c in claims),
+    }
+    result.assert_outcomes(**expected)
+    assert cli.exit_code == (0 if expected["failed"] == 0 else 1)

@@ -1,0 +1,132 @@
+"""pytest plugin: every claim file under the configured folders is a test item.
+
+Registered through the ``pytest11`` entry point.  It holds no checking logic: an
+item runs the same ``run_claims`` path as the CLI (a worker process under the
+time limit).  A claim passes when its verdict matches its ``expect`` (``holds``
+when absent); an expected failure that is refuted or ill-typed is reported as
+xfail; anything else fails with a short report instead of a traceback.
+
+Options: ``--derivations-seed``, ``--derivations-timeout``, ``--derivations-large-size``;
+ini keys ``derivations_paths`` (folders holding claim files, default ``derivations``),
+``derivations_seed``, ``derivations_timeout``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .errors import ClaimFileError
+from .loader import load_claim
+from .model import Claim, Result
+from .report import claim_entry, render_counterexample
+from .runner import run_claims
+from .verify import Settings
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("derivations", "derivation claim files")
+    group.addoption("--derivations-seed", type=int, default=None, help="seed of every random point")
+    group.addoption("--derivations-timeout", type=float, default=None, help="seconds allowed per claim")
+    group.addoption("--derivations-large-size", type=int, default=None,
+                    help="dimension size of the numeric check's large shape")
+    parser.addini("derivations_paths", type="paths", default=[],
+                  help="folders whose .toml files are claim files (default: derivations)")
+    parser.addini("derivations_seed", default="0", help="default seed")
+    parser.addini("derivations_timeout", default="60", help="default seconds per claim")
+
+
+def _claim_folders(config) -> list[Path]:
+    folders = config.getini("derivations_paths") or [config.rootpath / "derivations"]
+    return [Path(f).resolve() for f in folders]
+
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix != ".toml":
+        return None
+    path = file_path.resolve()
+    if any(folder == path.parent or folder in path.parents for folder in _claim_folders(parent.config)):
+        return ClaimFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _settings(config) -> Settings:
+    seed = config.getoption("derivations_seed")
+    timeout = config.getoption("derivations_timeout")
+    large = config.getoption("derivations_large_size")
+    return Settings(seed=int(config.getini("derivations_seed")) if seed is None else seed,
+                    timeout=float(config.getini("derivations_timeout")) if timeout is None else timeout,
+                    large=Settings.large if large is None else large)
+
+
+class ClaimFile(pytest.File):
+    """One claim file: one item, or one failing item that carries the parse error."""
+
+    def collect(self):
+        try:
+            claim = load_claim(self.path)
+        except ClaimFileError as exc:
+            yield MalformedClaim.from_parent(self, name=self.path.stem, error=exc)
+            return
+        yield ClaimItem.from_parent(self, name=claim.id, claim=claim)
+
+
+class ClaimFailed(Exception):
+    """The verdict does not match the claim's expectation."""
+
+    def __init__(self, result: Result, seed: int):
+        super().__init__(result.verdict)
+        self.result, self.seed = result, seed
+
+
+class ClaimItem(pytest.Item):
+    def __init__(self, *, claim: Claim, **kwargs):
+        super().__init__(**kwargs)
+        self.claim = claim
+
+    def runtest(self):
+        settings = _settings(self.config)
+        (result,) = run_claims([self.claim], settings)
+        if not result.agrees:
+            raise ClaimFailed(result, settings.seed)
+        if self.claim.expect == "fails":
+            pytest.xfail(f"{result.verdict}, as expected: {result.message}")
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ClaimFailed):
+            return render_failure(excinfo.value.result, excinfo.value.seed)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, f"claim {self.claim.id}"
+
+
+class MalformedClaim(pytest.Item):
+    def __init__(self, *, error: ClaimFileError, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self):
+        raise self.error
+
+    def repr_failure(self, excinfo, style=None):
+        return f"malformed claim file: {self.error}"
+
+    def reportinfo(self):
+        return self.path, 0, f"claim file {self.path.name}"
+
+
+def render_failure(result: Result, seed: int) -> str:
+    entry = claim_entry(result)
+    lines = [f"claim {result.id} ({result.path})"]
+    if entry["claim"]:
+        lines.append(f"  as written: {entry['claim']}")
+    lines.append(f"  verdict: {result.verdict} (expected: {result.expect or 'holds'})")
+    lines.append(f"  {result.message}")
+    ce = entry["details"]["counterexample"]
+    if ce:
+        lines.extend(render_counterexample(result.id, ce, entry["details"]["kind"] == "chain"))
+    else:
+        lines.append(f"Reproduce: verify-derivations -k {result.id} --seed {seed}")
+    return "\n".join(lines)
