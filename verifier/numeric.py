@@ -21,6 +21,7 @@ import sympy as sp
 from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .model import Claim
+from .shapes import entry_position
 from .tree import Node
 
 DERIVATIVE_OPS = ("grad", "jacobian", "diff")
@@ -220,13 +221,7 @@ class ArrayEvaluator:
 
     def on_index(self, node):
         base = self(node.args[0])
-        idx = [self.integer(i) for i in node.args[1:]]
-        rows, cols = base.shape
-        if len(idx) == 1:
-            idx = [idx[0], 0] if cols == 1 else [0, idx[0]]
-        if not (0 <= idx[0] < rows and 0 <= idx[1] < cols):
-            raise EvaluationError(f"{node.text}: index {tuple(idx)} out of range for shape {base.shape}")
-        return base[idx[0], idx[1]]
+        return base[entry_position([self.integer(i) for i in node.args[1:]], base.shape, node.text)]
 
     def integer(self, node) -> int:
         value = self(node)
@@ -287,12 +282,9 @@ class ArrayEvaluator:
     def variable(self, var: Node):
         """(name, entry or None, current value of the whole variable)."""
         if var.op == "index":
-            name = var.args[0].value
             value = self(var.args[0])
-            idx = [self.integer(i) for i in var.args[1:]]
-            rows, cols = value.shape
-            entry = tuple(idx) if len(idx) == 2 else ((idx[0], 0) if cols == 1 else (0, idx[0]))
-            return name, entry, value
+            entry = entry_position([self.integer(i) for i in var.args[1:]], value.shape, var.text)
+            return var.args[0].value, entry, value
         return var.value, None, self(var)
 
     def perturbed(self, name, value, entry, delta):

@@ -17,6 +17,17 @@ from .tree import BOOLEAN, COMPARISONS, Node
 BOOL = ("bool",)
 
 
+def entry_position(idx: list[int], shape: tuple, text: str) -> tuple[int, int]:
+    """(row, column) of x[i] or W[i, j] in an array of a concrete shape; one index walks a vector."""
+    from .errors import EvaluationError
+    rows, cols = shape
+    if len(idx) == 1:
+        idx = [idx[0], 0] if cols == 1 else [0, idx[0]]
+    if not (0 <= idx[0] < rows and 0 <= idx[1] < cols):
+        raise EvaluationError(f"{text}: index {tuple(idx)} out of range for shape {shape} (indices count from 0)")
+    return idx[0], idx[1]
+
+
 def collapse(shape: tuple) -> tuple:
     return () if shape == (1, 1) else shape
 

@@ -22,6 +22,7 @@ from . import limits
 from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .model import Claim, SymbolSpec
+from .shapes import entry_position
 from .tree import Node
 
 Value = object  # a sympy Expr (scalar), an ImmutableMatrix (array), or a sympy Boolean (condition)
@@ -169,14 +170,7 @@ class Evaluator:
 
     def on_index(self, node):
         base = self(node.args[0])
-        idx = [self.integer(i) for i in node.args[1:]]
-        rows, cols = base.shape
-        if len(idx) == 1:
-            idx = [idx[0], 0] if cols == 1 else [0, idx[0]]
-        if not (0 <= idx[0] < rows and 0 <= idx[1] < cols):
-            raise EvaluationError(f"{node.text}: index {tuple(idx)} out of range for shape {base.shape} "
-                                  f"(indices count from 0)")
-        return base[idx[0], idx[1]]
+        return base[entry_position([self.integer(i) for i in node.args[1:]], base.shape, node.text)]
 
     def integer(self, node) -> int:
         v = self(node)
