@@ -234,3 +234,19 @@ def test_fixed_seed_gives_identical_json():
     assert first == second
     data = json.loads(first)
     assert data["claims"][0]["details"]["numeric"]["steps"][0]["max_relative"] > 0
+
+
+def test_second_derivatives_are_cross_checked():
+    body = '[symbols]\nx = "real"\n[check]\nlhs = "diff(sigmoid(x), x, 2)"\nrhs = "{rhs}"\n'
+    true = "sigmoid(x)*(1 - sigmoid(x))*(1 - 2*sigmoid(x))"
+    out = numeric(body.format(rhs=true))
+    assert out.counterexample is None and out.points == 5 and out.steps[0].max_relative < 1e-5
+    assert numeric(body.format(rhs="sigmoid(x)*(1 - sigmoid(x))")).counterexample is not None
+    assert verify(make_claim(body.format(rhs=true))).verdict == "proved"
+
+
+def test_third_derivatives_rest_on_the_symbolic_check_and_say_so():
+    body = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**4, x, 3)"\nrhs = "24*x"\n'
+    out = numeric(body)
+    assert out.points == 0 and "order 3" in out.notes[0]
+    assert verify(make_claim(body)).verdict == "proved"

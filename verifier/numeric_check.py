@@ -26,7 +26,7 @@ from .counterexample import SHOWN_ENTRIES, VIOLATES
 from .errors import EvaluationError
 from .functions import KINKED
 from .model import Claim, Counterexample, EntryValue
-from .numeric import FLOAT, MP, ArrayEvaluator, _is_array, contains_derivative
+from .numeric import FLOAT, MP, ArrayEvaluator, NotChecked, _is_array, contains_derivative
 from .proof import CONCRETE_FUNCTIONS
 from .sampling import make_assignments, make_rng
 from .shapes import ShapeEnv, infer_shape
@@ -102,6 +102,10 @@ def check_numeric(claim: Claim, *, seed: int, points: int, large: int, shapes=No
         except TooExpensive as exc:
             outcome.notes.append(f"shape {dims} skipped: {exc}")
             continue
+        except NotChecked as exc:
+            outcome.notes.append(f"not checked numerically: {exc}")
+            outcome.points = 0
+            return outcome
         outcome.shapes.append(dims)
         outcome.modes.append(mode)
         if outcome.counterexample:
