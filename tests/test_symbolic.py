@@ -161,7 +161,7 @@ def test_matrix_counterexample_is_rechecked_with_numpy():
     result = verdict_of(MAXMARGIN.format(rhs="v*x.T"))
     ce = result.counterexample
     f = {"tanh": np.tanh, "sin": np.sin, "cubic": lambda t: t**3 / 3 - t / 2,
-         "softplus": lambda t: np.log1p(np.exp(t))}[ce.function]
+         "softplus": lambda t: np.log1p(np.exp(t))}[ce.function.split("=")[1]]
     arr = lambda name: np.array([[float(Fraction(e)) for e in row] for row in ce.point[name]])
     W, x, b, v = arr("W"), arr("x"), arr("b"), arr("v")
     score = lambda W_: (v.T @ f(W_ @ x + b)).item()
@@ -178,7 +178,7 @@ def test_matrix_counterexample_is_rechecked_with_numpy():
 def test_a_claim_true_for_tanh_only_is_refuted_by_another_function():
     result = verdict_of('[symbols]\nx = "real"\nf = "function"\n[check]\nlhs = "fprime(x)"\nrhs = "1 - f(x)**2"\n')
     assert result.verdict == "refuted"
-    assert result.counterexample.function != "tanh"
+    assert result.counterexample.function != "f=tanh"
 
 
 def test_chain_reports_each_step_and_the_first_wrong_one():
@@ -277,3 +277,49 @@ def test_same_seed_same_counterexample_and_different_seed_may_differ():
     assert a == b
     points = {verify(make_claim(body), Settings(seed=s)).counterexample.point["x"] for s in range(6)}
     assert len(points) > 1
+
+
+def test_where_on_indices_restricts_the_claim_to_those_index_values():
+    body = '''
+[symbols]
+z = "vector(n)"
+b = "vector(n)"
+c = "index(n)"
+i = "index(n)"
+[let]
+l = "-log(softmax(z + b)[c])"
+[check]
+lhs = "diff(l, b[i])"
+rhs = "{rhs}"
+where = "i != c"
+'''
+    assert verdict_of(body.format(rhs="softmax(z + b)[i]")).verdict == "proved"
+    wrong = verdict_of(body.format(rhs="-softmax(z + b)[i]"))
+    assert wrong.verdict == "refuted" and wrong.counterexample.indices["i"] != wrong.counterexample.indices["c"]
+
+
+def test_two_generic_functions_get_different_stand_ins():
+    body = '[symbols]\nx = "real"\ng = "function"\nh = "function"\n[check]\nlhs = "diff(g(x)/h(x), x)"\nrhs = "{rhs}"\n'
+    assert verdict_of(body.format(rhs="(gprime(x)*h(x) - hprime(x)*g(x))/h(x)**2")).verdict == "proved"
+    wrong = verdict_of(body.format(rhs="(gprime(x)*h(x) + hprime(x)*g(x))/h(x)**2"))
+    assert wrong.verdict == "refuted"
+    g, h = (part.split("=")[1] for part in wrong.counterexample.function.split(", "))
+    assert g != h
+
+
+def test_ones_repeats_a_column():
+    body = '''
+[symbols]
+W = "matrix(m, d)"
+X = "matrix(d, N)"
+b = "vector(m)"
+f = "function"
+[let]
+S = "W*X + b*ones(N).T"
+L = "sum(f(S))/N"
+[check]
+lhs = "grad(L, b)"
+rhs = "{rhs}"
+'''
+    assert verdict_of(body.format(rhs="fprime(S)*ones(N)/N")).verdict == "proved"
+    assert verdict_of(body.format(rhs="fprime(S)*ones(N)")).verdict == "refuted"

@@ -14,7 +14,7 @@ import random
 import sympy as sp
 
 from .model import Counterexample, EntryValue
-from .proof import CONCRETE_FUNCTIONS, Kinks, certified_sign, certified_value, instantiate_functions
+from .proof import Kinks, certified_sign, certified_value, function_choices, instantiate_functions
 from .sampling import draw_scalar, draw_value
 from .symbolic import Instance, is_array
 
@@ -64,7 +64,7 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, relation: str, see
     left, right = _entries(lhs), _entries(rhs)
     kinks = Kinks.find(*left, *right)
     has_generic = any(hasattr(type(f), "generic_order") for e in left + right for f in e.atoms(sp.Function))
-    choices = list(CONCRETE_FUNCTIONS) if has_generic else [None]
+    choices = function_choices(instance.claim) if has_generic else [None]
     tried, attempts = 0, points * ATTEMPTS_PER_POINT
     for attempt in range(attempts):
         if tried >= points:

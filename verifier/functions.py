@@ -245,6 +245,7 @@ SPECIAL = {
     "jacobian": "jacobian(y, x): len(y) x len(x), rows are outputs",
     "ind": "ind(condition): 1 where the condition holds, else 0",
     "onehot": "onehot(i, n): the n-vector with a 1 at index i",
+    "ones": "ones(n): the n-vector of ones (b*ones(N).T repeats a column N times)",
     "transpose": "transpose(X): same as X.T",
 }
 

@@ -127,9 +127,13 @@ def _onehot(node: Node) -> str:
     return rf"e_{{{to_latex(node.args[0])}}}"
 
 
+def _ones(node: Node) -> str:
+    return rf"\mathbf{{1}}_{{{to_latex(node.args[0])}}}"
+
+
 def _ind(node: Node) -> str:
     return r"\mathbb{1}\left[" + to_latex(node.args[0]) + r"\right]"
 
 
 _RENDER = {"call": _call, "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian,
-           "onehot": _onehot, "ind": _ind}
+           "onehot": _onehot, "ones": _ones, "ind": _ind}

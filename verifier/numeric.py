@@ -21,6 +21,7 @@ import sympy as sp
 from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .model import Claim
+from .proof import concrete_for
 from .shapes import entry_position
 from .tree import Node
 
@@ -43,7 +44,7 @@ def scalar_function(name: str, order: int, module: str):
     """A fixed scalar function of ours (a table entry or a concrete stand-in for a generic f) and its
     derivatives, compiled for numpy or mpmath.  Only our own sympy expressions are compiled here,
     never text from a claim file."""
-    from .proof import CONCRETE_FUNCTIONS
+    from .proof import CONCRETE_FUNCTIONS  # noqa: PLC0415 (proof imports sympy-heavy helpers lazily)
     x = sp.Symbol("x", real=True)
     base = FUNCTIONS[name].scalar(x) if name in FUNCTIONS else CONCRETE_FUNCTIONS[name](x)
     expr = sp.diff(base, x, order) if order else base
@@ -164,7 +165,7 @@ class ArrayEvaluator:
     claim: Claim
     values: dict
     ops: FloatOps = FLOAT
-    function: str | None = None       # the concrete function standing in for generic ones
+    function: str | None = None       # the concrete stand-ins for generic functions (a choice label)
     lets: dict = field(default_factory=dict)
     step_scale: int = 1               # finite-difference steps are multiplied by this (1, or 2 for the error estimate)
     kink_margins: list = field(default_factory=list)  # |switch| seen at this point (recorded when asked)
@@ -243,7 +244,7 @@ class ArrayEvaluator:
 
     def on_fapply(self, node):
         name, order = node.value
-        base = name if name in FUNCTIONS else self.function
+        base = name if name in FUNCTIONS else (self.function and concrete_for(self.function, name))
         if base is None:
             raise EvaluationError(f"{node.text}: no concrete function chosen for `{name}`")
         return self.ops.apply(scalar_function(base, order, self.ops.module), self(node.args[0]))
@@ -253,6 +254,10 @@ class ArrayEvaluator:
         out = self.ops.array(np.zeros(n), (n, 1))
         out[i, 0] = self.ops.const(1)
         return out
+
+    def on_ones(self, node):
+        n = self.integer(node.args[0])
+        return self.ops.array(np.ones(n), (n, 1))
 
     def on_ind(self, node):
         cond = self(node.args[0])

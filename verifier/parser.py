@@ -178,6 +178,9 @@ class _Parser:
         if name in ("grad", "jacobian", "onehot"):
             self.need_args(node, name, args, 2)
             return Node(name, args, None, self.segment(node))
+        if name == "ones":
+            self.need_args(node, name, args, 1)
+            return Node("ones", args, None, self.segment(node))
         if name == "transpose":
             self.need_args(node, name, args, 1)
             return Node("T", args, None, self.segment(node))

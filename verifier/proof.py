@@ -180,12 +180,29 @@ CONCRETE_FUNCTIONS = {
 }
 
 
-def instantiate_functions(expr, choice: str):
-    """Replace every generic function (and its derivatives) by a concrete smooth function."""
-    fn = CONCRETE_FUNCTIONS[choice]
+def function_choices(claim) -> list:
+    """Labels of the concrete stand-ins for a claim's generic functions: "f=tanh", or "g=tanh, h=sin"
+    (rotated, so that each generic function gets a different one), or [None] when there are none."""
+    names = [s.name for s in claim.symbols if s.kind == "function"]
+    concrete = list(CONCRETE_FUNCTIONS)
+    if not names:
+        return [None]
+    return [", ".join(f"{n}={concrete[(c + k) % len(concrete)]}" for k, n in enumerate(names))
+            for c in range(len(concrete))]
 
+
+def concrete_for(label: str, name: str) -> str:
+    """The concrete function that a choice label ("f=tanh", or a bare "tanh") gives to `name`."""
+    if "=" not in label:
+        return label
+    return dict(part.split("=") for part in label.split(", "))[name]
+
+
+def instantiate_functions(expr, choice: str):
+    """Replace every generic function (and its derivatives) by its concrete stand-in."""
     def concrete(e):
         x = sp.Dummy("x", real=True)
+        fn = CONCRETE_FUNCTIONS[concrete_for(choice, type(e).generic_base)]
         return sp.diff(fn(x), x, type(e).generic_order).xreplace({x: e.args[0]})
     return expr.replace(lambda e: hasattr(type(e), "generic_order"), concrete)
 

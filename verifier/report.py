@@ -206,7 +206,7 @@ def render_counterexample(claim_id: str, ce: dict, chain: bool):
     """A falsifying example the way Hypothesis prints one: header, values, how to reproduce."""
     where = f"step ({ce['step'] - 1}) = ({ce['step']}), " if chain else ""
     shape = _shape_text({**ce["shape"], **ce["indices"]})
-    yield f"Falsifying example ({where}{shape}{', f = ' + ce['function'] if ce['function'] else ''}):"
+    yield f"Falsifying example ({where}{shape}{', ' + ce['function'] if ce['function'] else ''}):"
     for name, value in ce["point"].items():
         yield f"  {name} = {_value(value)}"
     left, right = (f"({ce['step'] - 1})", f"({ce['step']})") if chain else ("lhs", "rhs")

@@ -159,11 +159,22 @@ def _jacobian(node, shapes, env):
     return collapse(tuple(lengths))
 
 
+def _size(node: Node, env: ShapeEnv, usage: str):
+    if node.op == "name" and node.value in env.claim.dims:
+        return node.value
+    if node.op == "num" and node.value.denominator == 1 and 1 <= node.value <= 64:
+        return int(node.value)
+    raise ShapeError(node.text, f"{usage} needs a dimension name or a whole number from 1 to 64")
+
+
 def _onehot(node, shapes, env):
-    size = node.args[1]
-    if shapes[0] != () or not (size.op == "num" or (size.op == "name" and size.value in env.claim.dims)):
-        raise ShapeError(node.text, "onehot(i, n) needs a scalar index and a dimension name or number")
-    return (size.value if size.op == "name" else int(size.value), 1)
+    if shapes[0] != ():
+        raise ShapeError(node.text, "onehot(i, n) needs a scalar index")
+    return (_size(node.args[1], env, "onehot(i, n)"), 1)
+
+
+def _ones(node, shapes, env):
+    return (_size(node.args[0], env, "ones(n)"), 1)
 
 
 def _ind(node, shapes, env):
@@ -197,7 +208,7 @@ def _no_bool(node, shapes):
 
 _RULES = {"num": _num, "name": _name, "add": _addsub, "sub": _addsub, "mul": _mul, "matmul": _mul,
           "div": _div, "pow": _pow, "neg": _same, "T": _transpose, "index": _index, "call": _call,
-          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot,
+          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot, "ones": _ones,
           "ind": _ind, **{op: _compare for op in COMPARISONS}, **{op: _boolean for op in BOOLEAN}}
 
 
