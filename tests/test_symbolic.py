@@ -323,3 +323,11 @@ rhs = "{rhs}"
 '''
     assert verdict_of(body.format(rhs="fprime(S)*ones(N)/N")).verdict == "proved"
     assert verdict_of(body.format(rhs="fprime(S)*ones(N)")).verdict == "refuted"
+
+
+def test_indicator_of_a_clipped_value_is_zero_where_the_clip_is_active():
+    """ind(max(0, u) > 0) is 0 on the whole region u <= 0 (not Heaviside's 1/2 at 0)."""
+    body = '[symbols]\nu = "real"\n[check]\nlhs = "ind(Max(0, u) > 0)"\nrhs = "{rhs}"\n'
+    assert verdict_of(body.format(rhs="ind(u > 0)")).verdict == "proved"
+    assert verdict_of(body.format(rhs="ind(u >= 0)")).verdict == "proved"
+    assert verdict_of(body.format(rhs="1")).verdict == "refuted"

@@ -85,13 +85,16 @@ class Kinks:
 
     @classmethod
     def find(cls, *exprs) -> "Kinks | None":
-        """The kinks of the expressions; None when there are too many or they nest."""
+        """The innermost kinks of the expressions (those whose switch has no kink inside); None when
+        there are too many or one is not a simple kink.  Outer kinks are handled once these are resolved."""
         switches: list = []
         for expr in exprs:
             for atom in expr.atoms(*KINK_TYPES):
                 s = switch_of(atom)
-                if s is None or s.has(*KINK_TYPES):
+                if s is None:
                     return None
+                if s.has(*KINK_TYPES):
+                    continue
                 key = canonical(s)[0]
                 if key not in switches:
                     switches.append(key)
@@ -109,7 +112,10 @@ class Kinks:
     def resolve(self, expr, pattern):
         """expr on the branch where each switch has the pattern's sign (kinks themselves excluded)."""
         def branch(atom):
-            s = self.sign(switch_of(atom), pattern)
+            switch = switch_of(atom)
+            if switch is None or canonical(switch)[0] not in self.switches:
+                return atom  # an outer kink: resolved at the next layer
+            s = self.sign(switch, pattern)
             if isinstance(atom, sp.Max):
                 return atom.args[0] if s > 0 else atom.args[1]
             if isinstance(atom, sp.Min):
@@ -153,20 +159,26 @@ class Outcome:
         return all(certified_sign(s.xreplace(subs)) == p for s, p in zip(kinks.switches, pattern))
 
 
-def prove_zero(residual, where=None) -> Outcome:
-    """Exact zero test; kinked residuals are proved branch by branch."""
+MAX_KINK_LAYERS = 3  # kinks nested inside kinks (ind(max(0, u) > 0)) are resolved layer by layer
+
+
+def prove_zero(residual, where=None, layer: int = 0) -> Outcome:
+    """Exact zero test; kinked residuals are proved branch by branch, innermost kinks first.
+    Every sign pattern that `where` does not rule out must reduce to 0 (patterns that are in fact
+    infeasible only make the proof harder, never wrong)."""
     if is_zero(residual):
         return Outcome(True, "simplifies to 0")
     kinks = Kinks.find(residual)
-    if not kinks or not kinks.switches:
+    if not kinks or not kinks.switches or layer >= MAX_KINK_LAYERS:
         return Outcome(False, "not reduced to 0")
     tried = 0
     for pattern in kinks.patterns():
         if kinks.rules_out(where, pattern):
             continue
         tried += 1
-        if not is_zero(kinks.resolve(residual, pattern)):
-            return Outcome(False, "not reduced to 0 on one branch of its kinks", (kinks, pattern))
+        inner = prove_zero(kinks.resolve(residual, pattern), where, layer + 1)
+        if not inner.proved:
+            return Outcome(False, "not reduced to 0 on one branch of its kinks", inner.branch or (kinks, pattern))
     return Outcome(True, f"0 on each of {tried} branches of {len(kinks.switches)} kink(s)")
 
 

@@ -282,10 +282,12 @@ def indicator(cond, node: Node):
         return sp.Mul(*[indicator(c, node) for c in cond.args])
     if isinstance(cond, sp.Not):
         return 1 - indicator(cond.args[0], node)
+    # H(0) is 0 for a strict comparison and 1 for a non-strict one, so that ind(max(0, u) > 0) is 0,
+    # not 1/2, on the whole region u <= 0.
     if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
-        return sp.Heaviside(cond.lhs - cond.rhs)
+        return sp.Heaviside(cond.lhs - cond.rhs, 0 if isinstance(cond, sp.StrictGreaterThan) else 1)
     if isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
-        return sp.Heaviside(cond.rhs - cond.lhs)
+        return sp.Heaviside(cond.rhs - cond.lhs, 0 if isinstance(cond, sp.StrictLessThan) else 1)
     raise EvaluationError(f"{node.text}: ind(...) of `==`, `!=` or `or` is only defined when it is decided "
                           f"(between indices or numbers), not between continuous values")
 
