@@ -116,9 +116,10 @@ def test_the_catalog_gets_the_same_verdicts_as_the_cli(pytester):
     source = Path(__file__).parent.parent / "derivations"
     shutil.copytree(source, pytester.path / "derivations")
     cli = CliRunner().invoke(main, [str(pytester.path / "derivations"), "--json", str(pytester.path / "r.json"),
-                                    "--report", str(pytester.path / "r.md"), "--large-size", "16"])
+                                    "--report", str(pytester.path / "r.md"), "--large-size", "16", "-j", "2"])
     claims = json.loads((pytester.path / "r.json").read_text())["claims"]
-    result = pytester.runpytest("derivations", "-rA", "--derivations-large-size", "16")
+    parallel = ["-n", "2"] if importlib.util.find_spec("xdist") else []
+    result = pytester.runpytest_subprocess("derivations", "--derivations-large-size", "16", *parallel)
     expected = {
         "passed": sum(c["agrees"] and c["expect"] != "fails" for c in claims),
         "xfailed": sum(c["agrees"] and c["expect"] == "fails" for c in claims),

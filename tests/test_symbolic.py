@@ -331,3 +331,25 @@ def test_indicator_of_a_clipped_value_is_zero_where_the_clip_is_active():
     assert verdict_of(body.format(rhs="ind(u > 0)")).verdict == "proved"
     assert verdict_of(body.format(rhs="ind(u >= 0)")).verdict == "proved"
     assert verdict_of(body.format(rhs="1")).verdict == "refuted"
+
+
+def test_a_symbolic_time_budget_leaves_the_verdict_to_the_numbers():
+    body = '''
+[symbols]
+x = "matrix(1, Dx)"
+W1 = "matrix(Dx, H)"
+W2 = "matrix(H, Dy)"
+y = "onehot(Dy)"
+[let]
+z = "x*W1"
+yhat = "softmax(sigmoid(z)*W2)"
+J = "-sum(hadamard(y.T, log(yhat)))"
+[check]
+lhs = "grad(J, x)"
+rhs = "hadamard((yhat - y.T)*W2.T, hadamard(sigmoid(z), 1 - sigmoid(z)))*W1.T"
+'''
+    generous = verify(make_claim(body), Settings(timeout=60))
+    assert generous.verdict == "proved"
+    starved = verify(make_claim(body), Settings(timeout=0.001))
+    assert starved.verdict == "confirmed"
+    assert "budget" in starved.steps[0].detail or "not reduced" in starved.steps[0].detail

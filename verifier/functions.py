@@ -228,6 +228,9 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
              doc="sum of entrywise products"),
     Function("diag", 1, _diag, _diag_build, r"\operatorname{diag}", lambda a, ops: ops.diag(a[0]),
              doc="square matrix with v on the diagonal"),
+    Function("size", 1, _scalar, lambda a: sp.Integer(a[0].rows * a[0].cols) if isinstance(a[0], sp.MatrixBase)
+             else sp.Integer(1), r"\operatorname{size}", lambda a, ops: ops.const(getattr(a[0], "size", 1)),
+             doc="number of entries"),
     Function("trace", 1, _square_scalar, lambda a: a[0].trace(), r"\operatorname{tr}",
              lambda a, ops: ops.total(a[0].diagonal()), doc="sum of the diagonal"),
     Function("det", 1, _square_scalar, lambda a: a[0].det(method="berkowitz"), r"\det",

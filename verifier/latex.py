@@ -127,6 +127,10 @@ def _onehot(node: Node) -> str:
     return rf"e_{{{to_latex(node.args[0])}}}"
 
 
+def _vector(node: Node) -> str:
+    return r"\begin{bmatrix}" + r" \\ ".join(to_latex(a) for a in node.args) + r"\end{bmatrix}"
+
+
 def _ones(node: Node) -> str:
     return rf"\mathbf{{1}}_{{{to_latex(node.args[0])}}}"
 
@@ -136,4 +140,4 @@ def _ind(node: Node) -> str:
 
 
 _RENDER = {"call": _call, "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian,
-           "onehot": _onehot, "ones": _ones, "ind": _ind}
+           "onehot": _onehot, "ones": _ones, "vector": _vector, "ind": _ind}

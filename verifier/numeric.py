@@ -255,6 +255,13 @@ class ArrayEvaluator:
         out[i, 0] = self.ops.const(1)
         return out
 
+    def on_vector(self, node):
+        entries = [self(a) for a in node.args]
+        out = self.ops.array(np.zeros(len(entries)), (len(entries), 1))
+        for k, e in enumerate(entries):
+            out[k, 0] = e
+        return out
+
     def on_ones(self, node):
         n = self.integer(node.args[0])
         return self.ops.array(np.ones(n), (n, 1))

@@ -81,6 +81,11 @@ class _Parser:
             self.fail(f"function `{name}` used without arguments", node, f"{name}(...)")
         self.fail(f"unknown name `{name}`", node, self.scope.describe())
 
+    def on_List(self, node, d):
+        if not 1 <= len(node.elts) <= limits.MAX_LITERAL_DIM:
+            self.fail(f"a vector literal has 1 to {limits.MAX_LITERAL_DIM} entries", node, "[a, b, c]")
+        return Node("vector", tuple(self.build(e, d) for e in node.elts), None, self.segment(node))
+
     # -- operators ----------------------------------------------------------------
     def on_BinOp(self, node, d):
         op = _BINOPS.get(type(node.op))

@@ -15,6 +15,10 @@ concrete ones (a claim for every f is refuted by one f).
 from __future__ import annotations
 
 import itertools
+import signal
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sympy as sp
@@ -27,17 +31,67 @@ DIGITS = 30
 
 # -- exact zero test -------------------------------------------------------------
 
-def is_zero(expr) -> bool:
-    """True only when an exact rewrite reduces expr to 0."""
+SMALL = 300  # count_ops below which the expanding rungs are affordable
+
+
+class OutOfTime(Exception):
+    """A rung of the zero test used up its time; the entry stays unproved."""
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise OutOfTime inside the block after `seconds` (main thread only; a no-op elsewhere)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def is_zero(expr, budget: float | None = None) -> bool:
+    """True only when an exact rewrite reduces expr to 0.  Large expressions skip the rungs that
+    expand (they blow up nested exponentials); every rung shares the time budget."""
     if expr == 0:
         return True
-    for rung in (_expanded, _cancelled, _exponentials_as_symbols, sp.simplify):
+    small = sp.count_ops(expr) < SMALL
+    rungs = ((_expanded, _cancelled, _exponentials_as_symbols, _opaque_exponentials, sp.simplify) if small
+             else (_opaque_exponentials,))
+    deadline = None if budget is None else time.monotonic() + budget
+    for rung in rungs:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return False
         try:
-            if rung(expr) == 0:
-                return True
-        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            with time_limit(left):
+                if rung(expr) == 0:
+                    return True
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError, OutOfTime, RecursionError):
             continue
     return False
+
+
+def _opaque_exponentials(expr):
+    """Every exponential becomes a positive symbol, innermost first, e^(-a) the reciprocal of e^a.
+    A rational function of independent symbols that cancels to 0 stays 0 whatever they stand for,
+    so reaching 0 is a proof; nested softmax-of-sigmoid expressions stay small this way."""
+    table: dict = {}
+
+    def to_symbol(e):
+        key, sign = canonical(e.args[0])
+        if key not in table:
+            table[key] = sp.Dummy("E", positive=True)
+        return table[key] ** sign
+
+    return sp.cancel(sp.together(expr.replace(lambda e: isinstance(e, sp.exp), to_symbol)))
 
 
 def _expanded(expr):
@@ -162,11 +216,11 @@ class Outcome:
 MAX_KINK_LAYERS = 3  # kinks nested inside kinks (ind(max(0, u) > 0)) are resolved layer by layer
 
 
-def prove_zero(residual, where=None, layer: int = 0) -> Outcome:
+def prove_zero(residual, where=None, layer: int = 0, budget: float | None = None) -> Outcome:
     """Exact zero test; kinked residuals are proved branch by branch, innermost kinks first.
     Every sign pattern that `where` does not rule out must reduce to 0 (patterns that are in fact
     infeasible only make the proof harder, never wrong)."""
-    if is_zero(residual):
+    if is_zero(residual, budget):
         return Outcome(True, "simplifies to 0")
     kinks = Kinks.find(residual)
     if not kinks or not kinks.switches or layer >= MAX_KINK_LAYERS:
@@ -176,7 +230,7 @@ def prove_zero(residual, where=None, layer: int = 0) -> Outcome:
         if kinks.rules_out(where, pattern):
             continue
         tried += 1
-        inner = prove_zero(kinks.resolve(residual, pattern), where, layer + 1)
+        inner = prove_zero(kinks.resolve(residual, pattern), where, layer + 1, budget)
         if not inner.proved:
             return Outcome(False, "not reduced to 0 on one branch of its kinks", inner.branch or (kinks, pattern))
     return Outcome(True, f"0 on each of {tried} branches of {len(kinks.switches)} kink(s)")

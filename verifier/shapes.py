@@ -173,6 +173,12 @@ def _onehot(node, shapes, env):
     return (_size(node.args[1], env, "onehot(i, n)"), 1)
 
 
+def _vector(node, shapes, env):
+    if any(s != () for s in shapes):
+        raise ShapeError(node.text, "the entries of a vector literal must be scalars")
+    return (len(shapes), 1)
+
+
 def _ones(node, shapes, env):
     return (_size(node.args[0], env, "ones(n)"), 1)
 
@@ -208,7 +214,7 @@ def _no_bool(node, shapes):
 
 _RULES = {"num": _num, "name": _name, "add": _addsub, "sub": _addsub, "mul": _mul, "matmul": _mul,
           "div": _div, "pow": _pow, "neg": _same, "T": _transpose, "index": _index, "call": _call,
-          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot, "ones": _ones,
+          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot, "ones": _ones, "vector": _vector,
           "ind": _ind, **{op: _compare for op in COMPARISONS}, **{op: _boolean for op in BOOLEAN}}
 
 

@@ -200,6 +200,9 @@ class Evaluator:
             raise EvaluationError(f"{node.text}: index {i} out of range 0..{n - 1}")
         return sp.ImmutableMatrix(n, 1, lambda r, c: sp.Integer(int(r == i)))
 
+    def on_vector(self, node):
+        return sp.ImmutableMatrix([self(a) for a in node.args])
+
     def on_ones(self, node):
         return sp.ImmutableMatrix(int(self(node.args[0])), 1, lambda r, c: sp.Integer(1))
 

@@ -9,6 +9,7 @@ found; otherwise ``inconclusive``.
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -18,7 +19,7 @@ from . import limits
 from .counterexample import search
 from .errors import EvaluationError
 from .model import Claim, Counterexample, StepResult
-from .proof import Outcome, certified_sign, prove_zero
+from .proof import Outcome, OutOfTime, certified_sign, prove_zero, time_limit
 from .sampling import make_assignments, make_rng
 from .symbolic import Instance, index_cases, is_array
 from .tree import Node
@@ -65,31 +66,36 @@ def constraint_cases(claim: Claim, instance: Instance) -> list[dict]:
 
 
 def stated_tolerance(*nodes: Node) -> Fraction:
-    """One unit in the last place of a side written as a decimal number (15241.383 -> 0.001).
+    """One unit in the last place of a side written as a decimal number (15241.383 -> 0.001), or as a
+    vector literal of them ([15241.383, 246.912] -> 0.001).
 
     Notes truncate as often as they round, so a stated figure is taken to be
     right when it is within one unit of its last digit."""
     tol = Fraction(0)
     for node in nodes:
-        if node.op == "num" and "." in node.text:
-            decimals = len(node.text.split(".")[1].rstrip())
-            tol = max(tol, Fraction(1, 10**decimals))
+        entries = node.args if node.op == "vector" else (node,)
+        for entry in entries:
+            if entry.op == "num" and "." in entry.text:
+                decimals = len(entry.text.split(".")[1].rstrip())
+                tol = max(tol, Fraction(1, 10**decimals))
     return tol
 
 
-def check_symbolic(claim: Claim, *, seed: int, points: int):
-    """(step results, shapes tried, first counterexample or None)."""
+def check_symbolic(claim: Claim, *, seed: int, points: int, budget: float | None = None):
+    """(step results, shapes tried, first counterexample or None).  `budget` (seconds) bounds the
+    zero tests: entries not reached in time stay unproved, and the numeric check decides."""
     states = [StepState(k) for k in range(1, len(claim.steps))]
     shapes = make_assignments(claim)
+    deadline = None if budget is None else time.monotonic() + budget
     for dims in shapes:
         for indices in index_cases(claim, dims):
-            _check_instance(claim, Instance.make(claim, dims, indices), states, seed, points)
+            _check_instance(claim, Instance.make(claim, dims, indices), states, seed, points, deadline)
     results = tuple(s.result() for s in states)
     counterexample = next((s.counterexample for s in states if s.counterexample), None)
     return results, tuple(shapes), counterexample
 
 
-def _check_instance(claim, instance, states, seed, points):
+def _check_instance(claim, instance, states, seed, points, deadline=None):
     ev = instance.evaluator()
     values = [ev(step) for step in claim.steps]
     where = ev(claim.where) if claim.where is not None else None
@@ -106,7 +112,9 @@ def _check_instance(claim, instance, states, seed, points):
         for k, (x, y) in enumerate(zip(_flat(a), _flat(b))):
             for case in cases:
                 residual = (x - y).xreplace(case) if case else x - y
-                outcome = _decide(residual, claim.relation, tol, where)
+                left = None if deadline is None else deadline - time.monotonic()
+                outcome = (_decide(residual, claim.relation, tol, where, left) if left is None or left > 0
+                           else Outcome(False, "symbolic time budget used up"))
                 if outcome.proved:
                     state.proved_entries += 1
                     state.how.add(outcome.how)
@@ -114,23 +122,33 @@ def _check_instance(claim, instance, states, seed, points):
                     state.open_entries.append((label, _entry(a, k), _clip(str(residual))))
                     failed = failed or outcome
                     break
-        if failed is not None:
+        left = None if deadline is None else deadline - time.monotonic()
+        if failed is not None and (left is None or left > 0):
             rng = make_rng(seed, claim.id, state.index, label)
-            found, tried = search(instance, a, b, step=state.index, where=where, relation=claim.relation,
-                                  seed=seed, rng=rng, points=points, prefer=failed.on_branch)
+            try:
+                with time_limit(left):
+                    found, tried = search(instance, a, b, step=state.index, where=where,
+                                          relation=claim.relation, seed=seed, rng=rng, points=points,
+                                          prefer=failed.on_branch)
+            except OutOfTime:
+                continue  # the numeric check looks for counterexamples too
             state.points_tried += tried
             state.counterexample = found
 
 
-def _decide(residual, relation, tol, where) -> Outcome:
+def _decide(residual, relation, tol, where, budget=None) -> Outcome:
     if relation == "=":
         if tol and not residual.free_symbols:
             bound = sp.Rational(tol.numerator, tol.denominator)
             low, high = certified_sign(residual + bound), certified_sign(residual - bound)
             ok = low is not None and high is not None and low >= 0 >= high
             return Outcome(ok, f"equal within the stated precision (+-{float(tol):g})")
-        return prove_zero(residual, where)
-    simplified = sp.simplify(residual)
+        return prove_zero(residual, where, budget=budget)
+    try:
+        with time_limit(budget):
+            simplified = sp.simplify(residual)
+    except OutOfTime:
+        return Outcome(False, "symbolic time budget used up")
     sign_ok = {"<": simplified.is_negative, "<=": simplified.is_nonpositive,
                ">": simplified.is_positive, ">=": simplified.is_nonnegative}[relation]
     side = "negative" if relation[0] == "<" else "positive"

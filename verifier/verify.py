@@ -23,6 +23,9 @@ from .shapes import check_claim_shapes
 from .symbolic_check import check_symbolic
 
 
+SYMBOLIC_SHARE = 0.4  # of the per-claim time limit spent on zero tests; the numeric check needs the rest
+
+
 @dataclass(frozen=True)
 class Settings:
     seed: int = 0
@@ -39,7 +42,8 @@ def verify(claim: Claim, settings: Settings = Settings()) -> Result:
     except ShapeError as exc:
         return Result(**base, verdict="ill-typed", message=str(exc), seconds=_since(start))
     try:
-        steps, shapes, sym_ce = check_symbolic(claim, seed=settings.seed, points=settings.points)
+        steps, shapes, sym_ce = check_symbolic(claim, seed=settings.seed, points=settings.points,
+                                               budget=settings.timeout * SYMBOLIC_SHARE)
         numeric = check_numeric(claim, seed=settings.seed, points=settings.points, large=settings.large)
         disagreement = sym_ce is not None and recheck_counterexample(claim, sym_ce) == "agree"
     except (EvaluationError, VerifierError) as exc:
