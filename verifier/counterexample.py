@@ -62,6 +62,8 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, relation: str, see
     ``prefer(subs)`` marks the points worth trying first (the kink branch where the
     proof failed): for the first half of the attempts only such points are used."""
     left, right = _entries(lhs), _entries(rhs)
+    if len(left) != len(right):  # a scalar side of an inequality meets every entry of the other
+        left, right = (left * len(right), right) if len(left) == 1 else (left, right * len(left))
     kinks = Kinks.find(*left, *right)
     has_generic = any(hasattr(type(f), "generic_order") for e in left + right for f in e.atoms(sp.Function))
     choices = function_choices(instance.claim) if has_generic else [None]

@@ -249,6 +249,7 @@ SPECIAL = {
     "ind": "ind(condition): 1 where the condition holds, else 0",
     "onehot": "onehot(i, n): the n-vector with a 1 at index i",
     "ones": "ones(n): the n-vector of ones (b*ones(N).T repeats a column N times)",
+    "limit": "limit(expr, eps, 0): the limit as the scalar symbol eps tends to a constant (sympy only)",
     "transpose": "transpose(X): same as X.T",
 }
 

@@ -131,6 +131,10 @@ def _vector(node: Node) -> str:
     return r"\begin{bmatrix}" + r" \\ ".join(to_latex(a) for a in node.args) + r"\end{bmatrix}"
 
 
+def _limit(node: Node) -> str:
+    return rf"\lim_{{{to_latex(node.args[1])} \to {to_latex(node.args[2])}}}" + _paren(node.args[0])
+
+
 def _ones(node: Node) -> str:
     return rf"\mathbf{{1}}_{{{to_latex(node.args[0])}}}"
 
@@ -140,4 +144,4 @@ def _ind(node: Node) -> str:
 
 
 _RENDER = {"call": _call, "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian,
-           "onehot": _onehot, "ones": _ones, "vector": _vector, "ind": _ind}
+           "onehot": _onehot, "ones": _ones, "vector": _vector, "limit": _limit, "ind": _ind}

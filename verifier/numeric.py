@@ -255,6 +255,9 @@ class ArrayEvaluator:
         out[i, 0] = self.ops.const(1)
         return out
 
+    def on_limit(self, node):
+        raise NotChecked(f"{node.text}: limits are checked symbolically only")
+
     def on_vector(self, node):
         entries = [self(a) for a in node.args]
         out = self.ops.array(np.zeros(len(entries)), (len(entries), 1))

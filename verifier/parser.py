@@ -183,6 +183,11 @@ class _Parser:
         if name in ("grad", "jacobian", "onehot"):
             self.need_args(node, name, args, 2)
             return Node(name, args, None, self.segment(node))
+        if name == "limit":
+            self.need_args(node, name, args, 3)
+            if args[1].op != "name" or constant_value(args[2]) is None:
+                self.fail("limit(expr, eps, point) needs a symbol and a constant point", node)
+            return Node("limit", args, None, self.segment(node))
         if name == "ones":
             self.need_args(node, name, args, 1)
             return Node("ones", args, None, self.segment(node))

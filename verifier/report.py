@@ -172,7 +172,7 @@ def _evidence(c: dict, seed: int):
     if not d["steps"]:
         yield f"- {c['message']}"
     if d.get("numeric"):
-        yield from _numeric_lines(d["numeric"], d["kind"] == "chain")
+        yield from _numeric_lines(d["numeric"], d["kind"] == "chain", d["relation"])
     ce = d["counterexample"]
     if ce:
         yield ""
@@ -182,7 +182,7 @@ def _evidence(c: dict, seed: int):
     yield ""
 
 
-def _numeric_lines(n: dict, chain: bool):
+def _numeric_lines(n: dict, chain: bool, relation: str = "="):
     shapes = "; ".join(_shape_text(s) + f" ({m})" for s, m in zip(n["shapes"], n["modes"]))
     functions = f", f = {', '.join(n['functions'])}" if n["functions"] else ""
     yield f"- numeric cross-check: {n['points']} random points at {shapes}{functions}"
@@ -192,8 +192,9 @@ def _numeric_lines(n: dict, chain: bool):
         if step["rechecked"]:
             noise = (f"; {step['rechecked']} float mismatch(es) re-checked at 50 digits, "
                      f"{step['noise_resolved']} of them float noise")
-        yield (f"  - {label}: {step['compared']} comparisons, largest relative difference "
-               f"{step['max_relative']:.2g}{noise}")
+        seen = (f"largest relative difference {step['max_relative']:.2g}" if relation == "="
+                else f"`{relation}` held at every point")
+        yield f"  - {label}: {step['compared']} comparisons, {seen}{noise}"
     for note in n["notes"]:
         yield f"  - {note}"
 

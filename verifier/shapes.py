@@ -179,6 +179,13 @@ def _vector(node, shapes, env):
     return (len(shapes), 1)
 
 
+def _limit(node, shapes, env):
+    spec = env.claim.symbol(node.args[1].value)
+    if spec is None or spec.kind not in ("real", "positive"):
+        raise ShapeError(node.text, "the variable of limit must be a real or positive scalar symbol")
+    return shapes[0]
+
+
 def _ones(node, shapes, env):
     return (_size(node.args[0], env, "ones(n)"), 1)
 
@@ -214,7 +221,7 @@ def _no_bool(node, shapes):
 
 _RULES = {"num": _num, "name": _name, "add": _addsub, "sub": _addsub, "mul": _mul, "matmul": _mul,
           "div": _div, "pow": _pow, "neg": _same, "T": _transpose, "index": _index, "call": _call,
-          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot, "ones": _ones, "vector": _vector,
+          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot, "ones": _ones, "vector": _vector, "limit": _limit,
           "ind": _ind, **{op: _compare for op in COMPARISONS}, **{op: _boolean for op in BOOLEAN}}
 
 
@@ -225,7 +232,8 @@ def check_claim_shapes(claim: Claim) -> list[tuple]:
     for i, (node, shape) in enumerate(zip(claim.steps, shapes)):
         if shape == BOOL:
             raise ShapeError(node.text, "a side of the claim is a condition, not a value")
-        if i and shape != shapes[0]:
+        broadcast = claim.relation != "=" and () in (shape, shapes[0])  # x < 0 entry by entry
+        if i and shape != shapes[0] and not broadcast:
             what = "the right side" if not claim.chain else f"step {i}"
             raise ShapeError(f"{claim.steps[0].text} = {node.text}",
                              f"the left side is {fmt_shape(shapes[0])} but {what} is {fmt_shape(shape)}")

@@ -200,6 +200,11 @@ class Evaluator:
             raise EvaluationError(f"{node.text}: index {i} out of range 0..{n - 1}")
         return sp.ImmutableMatrix(n, 1, lambda r, c: sp.Integer(int(r == i)))
 
+    def on_limit(self, node):
+        expr, var, point = self(node.args[0]), self(node.args[1]), self(node.args[2])
+        take = lambda e: sp.limit(e, var, point)
+        return expr.applyfunc(take) if is_array(expr) else take(expr)
+
     def on_vector(self, node):
         return sp.ImmutableMatrix([self(a) for a in node.args])
 

@@ -109,7 +109,7 @@ def _check_instance(claim, instance, states, seed, points, deadline=None):
         a, b = values[state.index - 1], values[state.index]
         tol = stated_tolerance(claim.steps[state.index - 1], claim.steps[state.index])
         failed = None
-        for k, (x, y) in enumerate(zip(_flat(a), _flat(b))):
+        for k, (x, y) in enumerate(_pairs(a, b)):
             for case in cases:
                 residual = (x - y).xreplace(case) if case else x - y
                 left = None if deadline is None else deadline - time.monotonic()
@@ -169,6 +169,14 @@ def _entry(value, k) -> str:
 
 def _flat(v):
     return list(v) if is_array(v) else [v]
+
+
+def _pairs(a, b):
+    """Entry pairs of two sides; a scalar side meets every entry of an array side (inequalities)."""
+    xs, ys = _flat(a), _flat(b)
+    if len(xs) != len(ys):
+        xs, ys = (xs * len(ys), ys) if len(xs) == 1 else (xs, ys * len(xs))
+    return zip(xs, ys)
 
 
 def _clip(text: str, limit: int = 300) -> str:
