@@ -67,7 +67,9 @@ def _combine(claim, steps, sym_ce, numeric, disagreement):
                 f"re-check at the same point agrees: sympy's derivative looks wrong here", sym_ce)
     if sym_ce is not None or num_ce is not None:
         ce = _first(sym_ce, num_ce)
-        message = (f"first wrong step: ({ce.step - 1}) = ({ce.step})" if claim.chain else "the two sides differ")
+        message = (f"first wrong step: ({ce.step - 1}) = ({ce.step})" if claim.chain
+                   else "the two sides differ" if claim.relation == "="
+                   else f"`lhs {claim.relation} rhs` fails at a point")
         return "refuted", message, ce
     if all(v == "proved" for v in symbolic.values()):
         numbers = "the numbers agree" if numeric.points else "not cross-checked numerically (see notes)"
