@@ -192,8 +192,14 @@ def _numeric_lines(n: dict, chain: bool, relation: str = "="):
         if step["rechecked"]:
             noise = (f"; {step['rechecked']} float mismatch(es) re-checked at 50 digits, "
                      f"{step['noise_resolved']} of them float noise")
-        seen = (f"largest relative difference {step['max_relative']:.2g}" if relation == "="
-                else f"`{relation}` held at every point")
+        ce = n["counterexample"]
+        if ce and ce["step"] == step["index"]:
+            seen = "a difference beyond tolerance, confirmed by the 50-digit re-check"
+            noise = ""
+        elif relation == "=":
+            seen = f"largest relative difference {step['max_relative']:.2g}"
+        else:
+            seen = f"`{relation}` held at every point"
         yield f"  - {label}: {step['compared']} comparisons, {seen}{noise}"
     for note in n["notes"]:
         yield f"  - {note}"
