@@ -20,24 +20,26 @@ from .symbolic import Instance, is_array
 
 ATTEMPTS_PER_POINT = 20  # draws allowed per wanted point before a thin `where` region is reported
 SHOWN_ENTRIES = 4        # worst entries shown in a counterexample
+SIMPLE_ATTEMPTS = 4      # per wanted point, draws of small integers before random rationals
 VIOLATES = {"=": lambda s: s != 0, "<": lambda s: s >= 0, "<=": lambda s: s > 0,
             ">": lambda s: s <= 0, ">=": lambda s: s < 0}
 
 
-def draw_point(instance: Instance, rng: random.Random) -> tuple[dict, dict]:
-    """(substitution for every free symbol, printable values per symbol name)."""
+def draw_point(instance: Instance, rng: random.Random, simple: bool = False) -> tuple[dict, dict]:
+    """(substitution for every free symbol, printable values per symbol name); `simple` draws
+    small integers (0, 1, -1, 2) so that a counterexample can be checked by hand."""
     subs, shown = {}, {}
     for spec in instance.claim.symbols:
         if spec.kind in ("index", "function"):
             continue
         value = instance.bindings[spec.name]
         if is_array(value):
-            drawn = draw_value(rng, spec, len(value))
+            drawn = draw_value(rng, spec, len(value), simple)
             subs.update({sym: sp.Rational(v.numerator, v.denominator) for sym, v in zip(value, drawn)})
             rows, cols = value.shape
             shown[spec.name] = [[str(drawn[i * cols + j]) for j in range(cols)] for i in range(rows)]
         else:
-            v = draw_scalar(rng, spec.kind)
+            v = draw_scalar(rng, spec.kind, simple)
             subs[value] = sp.Rational(v.numerator, v.denominator)
             shown[spec.name] = str(v)
     return subs, shown
@@ -71,7 +73,7 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, relation: str, see
     for attempt in range(attempts):
         if tried >= points:
             break
-        subs, shown = draw_point(instance, rng)
+        subs, shown = draw_point(instance, rng, simple=attempt < points * SIMPLE_ATTEMPTS)
         if not valid_point(subs, where, kinks):
             continue
         if prefer is not None and attempt < attempts // 2 and not prefer(subs):

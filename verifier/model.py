@@ -122,6 +122,26 @@ class NumericEvidence:
 
 
 @dataclass(frozen=True)
+class Repair:
+    kind: str                 # the repair's name in repairs.REPAIRS
+    description: str          # "transpose W2", "off by a factor -1", ...
+    expression: str           # the repaired side, as text
+    latex: str
+    verified_by: str          # "symbolic proof" or "numeric check"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    step: int                             # the equals sign diagnosed (1 for lhs = rhs)
+    summary: str                          # one line for the summary table
+    repairs: tuple[Repair, ...] = ()
+    side_condition: str | None = None
+    correct_statement: str | None = None  # LaTeX
+    correct_how: str | None = None
+    difference: str | None = None         # LaTeX of lhs - rhs at the smallest shape, when simple
+
+
+@dataclass(frozen=True)
 class Result:
     id: str
     path: str
@@ -133,6 +153,7 @@ class Result:
     steps: tuple[StepResult, ...] = ()
     counterexample: Counterexample | None = None
     numeric: NumericEvidence | None = None
+    diagnosis: Diagnosis | None = None
     claim: Claim | None = field(default=None, compare=False)
 
     @property

@@ -48,13 +48,17 @@ def time_limit(seconds: float | None):
     def expire(signum, frame):
         raise OutOfTime()
 
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # an enclosing limit keeps running after this one
+    start = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
+    signal.setitimer(signal.ITIMER_REAL, max(min(seconds, outer) if outer else seconds, 0.01))
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 0.001))
 
 
 def is_zero(expr, budget: float | None = None) -> bool:

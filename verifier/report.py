@@ -61,6 +61,7 @@ def claim_entry(r: Result) -> dict:
             "steps": [asdict(s) for s in r.steps],
             "counterexample": asdict(r.counterexample) if r.counterexample else None,
             "numeric": asdict(r.numeric) if r.numeric else None,
+            "diagnosis": asdict(r.diagnosis) if r.diagnosis else None,
         },
     }
     return entry
@@ -92,13 +93,15 @@ def _markdown_lines(report: dict):
         yield ""
         yield "Verdicts that differ from the curator's expectation: " + ", ".join(f"`{i}`" for i in s["surprises"])
     yield ""
-    yield "| id | title | source | verdict | expected | time (s) |"
-    yield "|---|---|---|---|---|---|"
+    yield "| id | title | source | verdict | expected | diagnosis | time (s) |"
+    yield "|---|---|---|---|---|---|---|"
     for c in report["claims"]:
         sources = ", ".join(_cell(x["seed"]) for x in c["sources"]) or "-"
         mark = "" if c["agrees"] else " (!)"
+        diagnosis = c["details"]["diagnosis"]
         yield (f"| [`{c['id']}`](#{_anchor(c['id'])}) | {_cell(c['title'] or '-')} | {sources} | "
-               f"**{c['verdict']}**{mark} | {c['expect'] or '-'} | {c['seconds']:.2f} |")
+               f"**{c['verdict']}**{mark} | {c['expect'] or '-'} | "
+               f"{_cell(diagnosis['summary']) if diagnosis else ''} | {c['seconds']:.2f} |")
     for c in report["claims"]:
         yield ""
         yield from _claim_section(c, report["seed"])
@@ -173,6 +176,8 @@ def _evidence(c: dict, seed: int):
         yield f"- {c['message']}"
     if d.get("numeric"):
         yield from _numeric_lines(d["numeric"], d["kind"] == "chain", d["relation"])
+    if d.get("diagnosis"):
+        yield from _diagnosis_lines(d["diagnosis"], d["kind"] == "chain")
     ce = d["counterexample"]
     if ce:
         yield ""
@@ -180,6 +185,34 @@ def _evidence(c: dict, seed: int):
         yield from render_counterexample(c["id"], ce, d["kind"] == "chain")
         yield "```"
     yield ""
+
+
+def _diagnosis_lines(g: dict, chain: bool):
+    yield ""
+    yield "Diagnosis:"
+    yield ""
+    if chain:
+        yield (f"- first wrong step: ({g['step'] - 1}) = ({g['step']}); every step before it holds" if g["step"] > 1
+               else "- first wrong step: (0) = (1)")
+    for r in g["repairs"]:
+        yield f"- **{r['description']}**: the repaired right side verifies ({r['verified_by']}):"
+        yield ""
+        yield f"  $$ {r['latex']} $$"
+        yield ""
+    if not g["repairs"]:
+        yield "- no single repair from the library (transpose, sign, factor, function argument, product, f') verifies"
+    if g["side_condition"]:
+        yield f"- side condition: {g['side_condition']}"
+    if g["correct_statement"]:
+        yield f"- correct statement ({g['correct_how']}):"
+        yield ""
+        yield f"  $$ {g['correct_statement']} $$"
+        yield ""
+    if g["difference"]:
+        yield "- lhs - rhs:"
+        yield ""
+        yield f"  $$ {g['difference']} $$"
+        yield ""
 
 
 def _numeric_lines(n: dict, chain: bool, relation: str = "="):

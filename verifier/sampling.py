@@ -38,14 +38,22 @@ def make_rng(seed: int, claim_id: str, *salt) -> random.Random:
     return random.Random(zlib.crc32(key) ^ (seed * 0x9E3779B1))
 
 
-def draw_scalar(rng: random.Random, kind: str) -> Fraction:
+SIMPLE_REALS = (0, 1, -1, 2)  # tried first: a counterexample a person can check by hand
+SIMPLE_POSITIVES = (1, 2)
+
+
+def draw_scalar(rng: random.Random, kind: str, simple: bool = False) -> Fraction:
+    if simple:
+        return Fraction(rng.choice(SIMPLE_POSITIVES if kind == "positive" else SIMPLE_REALS))
     if kind == "positive":
         return Fraction(rng.randint(1, 3 * DENOMINATOR), DENOMINATOR)
     return Fraction(rng.randint(-2 * DENOMINATOR, 2 * DENOMINATOR), DENOMINATOR)
 
 
-def draw_value(rng: random.Random, spec: SymbolSpec, size: int) -> list[Fraction]:
+def draw_value(rng: random.Random, spec: SymbolSpec, size: int, simple: bool = False) -> list[Fraction]:
     """Values for the entries of one array symbol (flattened, row-major)."""
+    if spec.kind == "probability" and simple:
+        return [Fraction(1, size)] * size
     if spec.kind == "probability":
         weights = [Fraction(rng.randint(DENOMINATOR // 4, DENOMINATOR), DENOMINATOR) for _ in range(size)]
         total = sum(weights)
@@ -53,4 +61,4 @@ def draw_value(rng: random.Random, spec: SymbolSpec, size: int) -> list[Fraction
     if spec.kind == "onehot":
         hot = rng.randrange(size)
         return [Fraction(int(i == hot)) for i in range(size)]
-    return [draw_scalar(rng, "real") for _ in range(size)]
+    return [draw_scalar(rng, "real", simple) for _ in range(size)]

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 from .errors import EvaluationError, ShapeError, VerifierError
 from .model import Claim, NumericEvidence, NumericStep, Result
+from .diagnose import diagnose as make_diagnosis
 from .numeric_check import check_numeric, recheck_counterexample
 from .shapes import check_claim_shapes
 from .symbolic_check import check_symbolic
 
 
-SYMBOLIC_SHARE = 0.4  # of the per-claim time limit spent on zero tests; the numeric check needs the rest
+SYMBOLIC_SHARE = 0.4  # of the per-claim time limit spent on zero tests: a safety net, far above typical needs
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,17 @@ class Settings:
     large: int = 64        # size of the dimensions at the numeric check's large shape (0: none)
 
 
-def verify(claim: Claim, settings: Settings = Settings()) -> Result:
+def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = True) -> Result:
     start = time.perf_counter()
     base = dict(id=claim.id, path=claim.path, expect=claim.expect, claim=claim)
+    explain = (lambda verdict, step: make_diagnosis(claim, verdict, step, seed=settings.seed,
+                                                    timeout=settings.timeout)) if diagnose \
+        else (lambda verdict, step: None)
     try:
         check_claim_shapes(claim)
     except ShapeError as exc:
-        return Result(**base, verdict="ill-typed", message=str(exc), seconds=_since(start))
+        return Result(**base, verdict="ill-typed", message=str(exc), diagnosis=explain("ill-typed", None),
+                      seconds=_since(start))
     try:
         steps, shapes, sym_ce = check_symbolic(claim, seed=settings.seed, points=settings.points,
                                                budget=settings.timeout * SYMBOLIC_SHARE)
@@ -50,8 +55,9 @@ def verify(claim: Claim, settings: Settings = Settings()) -> Result:
         return Result(**base, verdict="error", message=f"{claim.path}: {exc}", seconds=_since(start))
     evidence = _evidence(numeric)
     verdict, message, counterexample = _combine(claim, steps, sym_ce, numeric, disagreement)
+    diagnosis = explain(verdict, counterexample.step) if verdict == "refuted" else None
     return Result(**base, verdict=verdict, message=message, shapes=shapes, steps=steps,
-                  counterexample=counterexample, numeric=evidence, seconds=_since(start))
+                  counterexample=counterexample, numeric=evidence, diagnosis=diagnosis, seconds=_since(start))
 
 
 def _combine(claim, steps, sym_ce, numeric, disagreement):
