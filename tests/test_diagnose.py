@@ -29,6 +29,36 @@ def test_each_repair_kind_names_the_mistake(template, wrong, expected):
     assert result.diagnosis.correct_statement
 
 
+TWO_LAYER = """
+[symbols]
+x = "vector(n1)"
+W1 = "matrix(n2, n1)"
+W2 = "matrix(n3, n2)"
+v = "vector(n3)"
+f = "function"
+[let]
+z2 = "W1*x"
+a2 = "f(z2)"
+z3 = "W2*a2"
+s = "v.T*f(z3)"
+delta3 = "hadamard(v, fprime(z3))"
+delta2 = "hadamard(W2.T*delta3, fprime(z2))"
+[check]
+lhs = "{lhs}"
+rhs = "{rhs}"
+"""
+
+
+@pytest.mark.parametrize("lhs, wrong, expected", [
+    ("grad(s, W2)", "delta3*x.T", "x should be a2"),
+    ("grad(s, z2)", "hadamard(v, fprime(z2))", "the right side should be delta2"),
+])
+def test_a_quantity_written_for_another_is_named(lhs, wrong, expected):
+    result = verify(make_claim(TWO_LAYER.format(lhs=lhs, rhs=wrong)))
+    assert result.verdict == "ill-typed"
+    assert any(r.description.startswith(expected) for r in result.diagnosis.repairs)
+
+
 def test_a_true_claim_gets_no_diagnosis():
     assert verdict_of(SIGMOID.format(rhs="sigmoid(x)*(1 - sigmoid(x))")).diagnosis is None
 

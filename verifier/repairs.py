@@ -149,6 +149,25 @@ def _is_vector_like(node: Node, claim: Claim) -> bool:
     return True
 
 
+def swap_name(side: Node, claim: Claim) -> Iterator[Candidate]:
+    """One named quantity written for another (a⁽¹⁾ for a⁽²⁾); type-checking discards most swaps."""
+    names = [s.name for s in claim.symbols if s.kind in ("vector", "matrix", "real", "positive")]
+    names += [n for n, _ in claim.lets]
+    for path, sub in paths(side):
+        if sub.op == "name" and sub.value in names:
+            for other in names:
+                if other != sub.value:
+                    yield f"{sub.value} should be {other}", replace_at(side, path, Node("name", (), other, other))
+
+
+def use_definition(side: Node, claim: Claim) -> Iterator[Candidate]:
+    """The whole side replaced by a quantity the claim defines (the note's own definition of it)."""
+    for name, node in claim.lets:
+        if node.op in ("name", "num") or side.op == "name" and side.value == name:
+            continue
+        yield f"the right side should be {name} = {_text(node)}", Node("name", (), name, name)
+
+
 REPAIRS: dict[str, Callable[..., Iterator[Candidate]]] = {
     "transpose": transpose_name,
     "transpose-side": transpose_side,
@@ -157,4 +176,6 @@ REPAIRS: dict[str, Callable[..., Iterator[Candidate]]] = {
     "function-argument": function_of_one_minus,
     "product": hadamard_matmul,
     "derivative-factor": derivative_factor,
+    "swap-name": swap_name,
+    "definition": use_definition,
 }

@@ -200,7 +200,8 @@ def _diagnosis_lines(g: dict, chain: bool):
         yield f"  $$ {r['latex']} $$"
         yield ""
     if not g["repairs"]:
-        yield "- no single repair from the library (transpose, sign, factor, function argument, product, f') verifies"
+        yield ("- no single repair from the library (transpose, sign, factor, function argument, product, f', "
+               "a swapped or defined quantity) verifies")
     if g["side_condition"]:
         yield f"- side condition: {g['side_condition']}"
     if g["correct_statement"]:
