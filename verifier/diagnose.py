@@ -46,9 +46,10 @@ def diagnose(claim: Claim, verdict: str, step: int | None, *, seed: int, timeout
     pair = replace(claim, steps=(ref, wrong), chain=False)
     repairs = _repairs(pair, seed=seed, timeout=timeout)
     condition = difference = None
-    if verdict == "refuted":
-        condition = _side_condition(pair)
-        difference = _difference(pair)
+    residuals = _residuals(pair) if verdict == "refuted" else None
+    if residuals is not None:
+        condition = _side_condition(pair, residuals)
+        difference = _difference(residuals)
     correct, how = _correct_statement(pair, repairs)
     return Diagnosis(step=step, summary=_summary(claim, step, repairs, condition), repairs=repairs,
                      side_condition=condition, correct_statement=correct, correct_how=how,
@@ -182,61 +183,70 @@ def _verify(claim: Claim, seed: int, timeout: float) -> str | None:
 # -- side conditions, the difference, the correct statement -----------------------------------
 
 def _residuals(claim: Claim):
-    """lhs - rhs entry by entry at the smallest shape and its first index case, with the instance."""
-    dims = make_assignments(claim)[0]
-    instance = Instance.make(claim, dims, index_cases(claim, dims)[0])
-    ev = instance.evaluator()
-    a, b = ev(claim.steps[0]), ev(claim.steps[1])
-    diff = a - b
-    return instance, (list(diff) if isinstance(diff, sp.MatrixBase) else [diff]), diff
+    """(instance, entries, lhs - rhs) at the smallest shape and its first index case, or None when the
+    residual is too large to reason about (the bound keeps the diagnosis deterministic)."""
+    try:
+        with time_limit(SAFETY_SECONDS):
+            dims = make_assignments(claim)[0]
+            instance = Instance.make(claim, dims, index_cases(claim, dims)[0])
+            ev = instance.evaluator()
+            diff = ev(claim.steps[0]) - ev(claim.steps[1])
+            entries = _entries(diff)
+            return (instance, entries, diff) if _small(entries) else None
+    except (OutOfTime, EvaluationError, VerifierError, TypeError, ValueError):
+        return None
+
+
+def _entries(value) -> list:
+    return list(value) if isinstance(value, sp.MatrixBase) else [value]
 
 
 def _small(entries) -> bool:
     return sum(sp.count_ops(e) for e in entries) <= LARGE_OPS
 
 
-def _side_condition(claim: Claim) -> str | None:
+def _simplified(value):
+    return value.applyfunc(sp.simplify) if isinstance(value, sp.MatrixBase) else sp.simplify(value)
+
+
+def _side_condition(claim: Claim, residuals) -> str | None:
+    instance, entries, _ = residuals
     try:
         with time_limit(SAFETY_SECONDS):
-            instance, entries, _ = _residuals(claim)
-            if not _small(entries):
-                return None
             for spec in claim.symbols:
                 if spec.kind != "vector":
                     continue
                 value = list(instance.bindings[spec.name])
                 closing = {value[-1]: 1 - sum(value[:-1])}
-                if all(is_zero(sp.expand(e.xreplace(closing)), 2.0) for e in entries):
+                if all(is_zero(e.xreplace(closing), thorough=False) for e in entries):
                     return f"holds when sum({spec.name}) = 1"
-            return _region(claim, entries)
-    except (OutOfTime, EvaluationError, VerifierError, TypeError, ValueError):
+            return _region(entries)
+    except (OutOfTime, TypeError, ValueError):
         return None
 
 
-def _region(claim: Claim, entries) -> str | None:
+def _region(entries) -> str | None:
     """For a kinked claim: the branches on which it holds, when that is some but not all of them."""
     kinks = Kinks.find(*entries)
     if not kinks or not kinks.switches:
         return None
-    holding = [p for p in kinks.patterns() if all(is_zero(kinks.resolve(e, p), 2.0) for e in entries)]
+    holding = [p for p in kinks.patterns() if all(is_zero(kinks.resolve(e, p), thorough=False) for e in entries)]
     if not holding or len(holding) == 2 ** len(kinks.switches):
         return None
     signs = [" and ".join(f"{s} {'>' if v > 0 else '<'} 0" for s, v in zip(kinks.switches, p)) for p in holding]
     return "holds only where " + " or ".join(f"({s})" for s in signs[:3]) + (" ..." if len(signs) > 3 else "")
 
 
-def _difference(claim: Claim) -> str | None:
+def _difference(residuals) -> str | None:
+    instance, _, diff = residuals
     try:
         with time_limit(SAFETY_SECONDS):
-            instance, entries, diff = _residuals(claim)
-            if not _small(entries):
-                return None
-            simple = diff.applyfunc(sp.simplify) if isinstance(diff, sp.MatrixBase) else sp.simplify(diff)
-            parts = list(simple) if isinstance(simple, sp.MatrixBase) else [simple]
-            if all(sp.count_ops(p) <= SIMPLE_OPS for p in parts) and any(p != 0 for p in parts):
-                return _at(instance) + sp.latex(simple)
-    except (OutOfTime, EvaluationError, VerifierError, TypeError, ValueError):
+            simple = _simplified(diff)
+    except (OutOfTime, TypeError, ValueError):
         return None
+    parts = _entries(simple)
+    if all(sp.count_ops(p) <= SIMPLE_OPS for p in parts) and any(p != 0 for p in parts):
+        return _at(instance) + sp.latex(simple)
     return None
 
 
@@ -252,11 +262,10 @@ def _correct_statement(claim: Claim, repairs) -> tuple[str | None, str | None]:
             dims = make_assignments(claim)[0]
             instance = Instance.make(claim, dims, index_cases(claim, dims)[0])
             value = instance.evaluator()(lhs)
-            if not _small(list(value) if isinstance(value, sp.MatrixBase) else [value]):
+            if not _small(_entries(value)):
                 return None, None
-            simple = value.applyfunc(sp.simplify) if isinstance(value, sp.MatrixBase) else sp.simplify(value)
-            parts = list(simple) if isinstance(simple, sp.MatrixBase) else [simple]
-            if sum(sp.count_ops(p) for p in parts) <= SIMPLE_OPS * 4:
+            simple = _simplified(value)
+            if sum(sp.count_ops(p) for p in _entries(simple)) <= SIMPLE_OPS * 4:
                 return (f"{to_latex(lhs)} = {sp.latex(simple)}",
                         f"entry by entry at {_shape_words(instance)} (sympy)")
     except (OutOfTime, EvaluationError, VerifierError, TypeError, ValueError):
