@@ -71,7 +71,7 @@ def main(paths, report_path, json_path, no_report, pattern, seed, timeout, jobs,
         results = run_claims(claims, settings, jobs=jobs, on_result=lambda r: bar.update(1, r))
     results = load_errors + results
     for r in sorted(results, key=lambda r: r.id):
-        flag = "" if r.agrees else "  <- expected " + (r.expect or "a verdict")
+        flag = "" if r.agrees else ("  <- not verified" if r.claim is None else f"  <- expected {r.expect or 'holds'}")
         click.echo(f"{r.verdict:12} {r.id}{flag}")
     report = make_report(results, seed=seed)
     if not no_report:
