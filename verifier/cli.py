@@ -8,6 +8,7 @@ not (or is an error or a timeout); 2 a usage error or an unreadable claim file
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from pathlib import Path
 
@@ -45,8 +46,8 @@ def select(pattern: str | None):
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of every random point.")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds allowed per claim.")
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Claims verified at once, each in its own process.")
+@click.option("--jobs", "-j", default=os.cpu_count() or 1, show_default="the number of CPUs",
+              type=click.IntRange(min=1), help="Claims verified at once, each in its own process.")
 @click.option("--points", default=5, show_default=True, type=click.IntRange(min=1, max=100),
               help="Random points per step, shape and function, in both engines.")
 @click.option("--large-size", "large", default=64, show_default=True, type=click.IntRange(min=0, max=4096),
