@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import make_claim
-from test_symbolic import MAXMARGIN
+from test_symbolic import HINGE as SYMBOLIC_HINGE, MAXMARGIN
 from verifier import verify as verify_module
 from verifier.model import StepResult
 from verifier.numeric import FLOAT, ArrayEvaluator
@@ -60,18 +60,8 @@ def test_wrong_gradients_get_a_counterexample_that_the_test_rechecks(rhs):
         assert abs(float(entry.lhs) - float(entry.rhs)) > 1e-6
 
 
-HINGE = '''
-[symbols]
-s = "vector(n)"
-y = "index(n)"
-k = "index(n)"
-Delta = "positive"
-[let]
-L = "sum(Max(0, s - s[y] + Delta)) - Delta"
-[check]
-lhs = "diff(L, s[k])"
-rhs = "ind(k != y)*ind(s[k] - s[y] + Delta > 0) - ind(k == y)*(sum(Heaviside(s - s[y] + Delta)) - 1)"
-'''
+HINGE = SYMBOLIC_HINGE.format(
+    rhs="ind(k != y)*ind(s[k] - s[y] + Delta > 0) - ind(k == y)*(sum(Heaviside(s - s[y] + Delta)) - 1)")
 
 RELU = '''
 [symbols]

@@ -16,7 +16,8 @@ import sympy as sp
 from .model import Counterexample, EntryValue
 from .proof import Kinks, certified_sign, certified_value, function_choices, instantiate_functions
 from .sampling import draw_scalar, draw_value
-from .symbolic import Instance, is_array
+from .shapes import entry_label
+from .symbolic import Instance, is_array, paired_entries
 
 ATTEMPTS_PER_POINT = 20  # draws allowed per wanted point before a thin `where` region is reported
 SHOWN_ENTRIES = 4        # worst entries shown in a counterexample
@@ -63,9 +64,7 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, relation: str, see
 
     ``prefer(subs)`` marks the points worth trying first (the kink branch where the
     proof failed): for the first half of the attempts only such points are used."""
-    left, right = _entries(lhs), _entries(rhs)
-    if len(left) != len(right):  # a scalar side of an inequality meets every entry of the other
-        left, right = (left * len(right), right) if len(left) == 1 else (left, right * len(left))
+    left, right = paired_entries(lhs, rhs)
     kinks = Kinks.find(*left, *right)
     has_generic = any(hasattr(type(f), "generic_order") for e in left + right for f in e.atoms(sp.Function))
     choices = function_choices(instance.claim) if has_generic else [None]
@@ -103,19 +102,8 @@ def _violations(left, right, subs, choice, relation, like) -> list[EntryValue]:
             continue
         scale = max(abs(a_val), abs(b_val))
         rel = abs(a_val - b_val) / scale if scale else sp.Float(0)
-        bad.append(EntryValue(_label(like, k), _fmt(a_val), _fmt(b_val), _fmt(rel, 3)))
+        bad.append(EntryValue(entry_label(k, like.shape if is_array(like) else ()), _fmt(a_val), _fmt(b_val), _fmt(rel, 3)))
     return bad
-
-
-def _entries(value) -> list:
-    return list(value) if is_array(value) else [value]
-
-
-def _label(value, k: int) -> str:
-    if not is_array(value):
-        return "value"
-    rows, cols = value.shape
-    return f"[{k // cols}, {k % cols}]"
 
 
 def _fmt(value, digits: int = 12) -> str:

@@ -24,7 +24,7 @@ from .proof import Kinks, OutOfTime, function_choices, is_zero, time_limit
 from .repairs import REPAIRS
 from .sampling import make_assignments, make_rng
 from .shapes import ShapeEnv, check_claim_shapes, infer_shape
-from .symbolic import Instance, index_cases
+from .symbolic import Instance, flat, index_cases
 
 MAX_VERIFIED = 8          # repaired claims re-verified in full (the numeric pre-filter picks them)
 SHOWN_REPAIRS = 3         # repairs listed in a report
@@ -191,14 +191,10 @@ def _residuals(claim: Claim):
             instance = Instance.make(claim, dims, index_cases(claim, dims)[0])
             ev = instance.evaluator()
             diff = ev(claim.steps[0]) - ev(claim.steps[1])
-            entries = _entries(diff)
+            entries = flat(diff)
             return (instance, entries, diff) if _small(entries) else None
     except (OutOfTime, EvaluationError, VerifierError, TypeError, ValueError):
         return None
-
-
-def _entries(value) -> list:
-    return list(value) if isinstance(value, sp.MatrixBase) else [value]
 
 
 def _small(entries) -> bool:
@@ -244,7 +240,7 @@ def _difference(residuals) -> str | None:
             simple = _simplified(diff)
     except (OutOfTime, TypeError, ValueError):
         return None
-    parts = _entries(simple)
+    parts = flat(simple)
     if all(sp.count_ops(p) <= SIMPLE_OPS for p in parts) and any(p != 0 for p in parts):
         return _at(instance) + sp.latex(simple)
     return None
@@ -262,10 +258,10 @@ def _correct_statement(claim: Claim, repairs) -> tuple[str | None, str | None]:
             dims = make_assignments(claim)[0]
             instance = Instance.make(claim, dims, index_cases(claim, dims)[0])
             value = instance.evaluator()(lhs)
-            if not _small(_entries(value)):
+            if not _small(flat(value)):
                 return None, None
             simple = _simplified(value)
-            if sum(sp.count_ops(p) for p in _entries(simple)) <= SIMPLE_OPS * 4:
+            if sum(sp.count_ops(p) for p in flat(simple)) <= SIMPLE_OPS * 4:
                 return (f"{to_latex(lhs)} = {sp.latex(simple)}",
                         f"entry by entry at {_shape_words(instance)} (sympy)")
     except (OutOfTime, EvaluationError, VerifierError, TypeError, ValueError):

@@ -71,12 +71,12 @@ class FloatOps:
     def array(self, values, shape):
         return np.asarray(values, dtype=float).reshape(shape)
 
+    ENTRYWISE = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
+                 "softplus": lambda t: np.logaddexp(0, t), "relu": lambda t: np.maximum(0, t), "Abs": np.abs,
+                 "Heaviside": lambda t: np.heaviside(t, 0.5), "sign": np.sign, "sigmoid": _sigmoid}
+
     def entrywise(self, name, a):
-        fn = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
-              "softplus": lambda t: np.logaddexp(0, t), "relu": lambda t: np.maximum(0, t), "Abs": np.abs,
-              "Heaviside": lambda t: np.heaviside(t, 0.5), "sign": np.sign, "sigmoid": _sigmoid}[name]
-        with np.errstate(all="ignore"):
-            return fn(a)
+        return self.apply(self.ENTRYWISE[name], a)
 
     def apply(self, fn, a):
         with np.errstate(all="ignore"):
@@ -122,12 +122,10 @@ class MpOps(FloatOps):
     def array(self, values, shape):
         return np.array([mpmath.mpf(v) for v in np.ravel(values)], dtype=object).reshape(shape)
 
-    def entrywise(self, name, a):
-        fn = {"exp": mpmath.exp, "log": mpmath.log, "sqrt": mpmath.sqrt, "tanh": mpmath.tanh, "sin": mpmath.sin,
-              "cos": mpmath.cos, "softplus": lambda t: mpmath.log(1 + mpmath.exp(t)), "relu": lambda t: max(0, t),
-              "Abs": abs, "Heaviside": _heaviside("mpmath"), "sign": mpmath.sign,
-              "sigmoid": lambda t: 1 / (1 + mpmath.exp(-t))}[name]
-        return self.apply(fn, a)
+    ENTRYWISE = {"exp": mpmath.exp, "log": mpmath.log, "sqrt": mpmath.sqrt, "tanh": mpmath.tanh,
+                 "sin": mpmath.sin, "cos": mpmath.cos, "softplus": lambda t: mpmath.log(1 + mpmath.exp(t)),
+                 "relu": lambda t: max(0, t), "Abs": abs, "Heaviside": _heaviside("mpmath"),
+                 "sign": mpmath.sign, "sigmoid": lambda t: 1 / (1 + mpmath.exp(-t))}
 
     def apply(self, fn, a):
         return np.frompyfunc(fn, 1, 1)(a) if isinstance(a, np.ndarray) else fn(a)

@@ -22,14 +22,14 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from .counterexample import SHOWN_ENTRIES, VIOLATES
+from .counterexample import SHOWN_ENTRIES
 from .errors import EvaluationError
 from .functions import KINKED
 from .model import Claim, Counterexample, EntryValue
 from .numeric import FLOAT, MP, ArrayEvaluator, NotChecked, _is_array, contains_derivative
 from .proof import function_choices
 from .sampling import make_assignments, make_rng
-from .shapes import ShapeEnv, infer_shape
+from .shapes import ShapeEnv, entry_label, infer_shape
 from .symbolic import concrete_shape, index_cases
 from .symbolic_check import stated_tolerance
 from .tree import Node
@@ -296,20 +296,14 @@ def _recheck_values(claim, env, a, b, mp_values, function, stated, directions=No
 
 def _make_counterexample(step, dims, indices, values, claim, function, bad, directions, seed):
     bad.sort(key=lambda t: -t[3])
+    side_shape = concrete_shape(infer_shape(claim.steps[0], ShapeEnv(claim)), dims)
     entries = []
     for k, x, y, rel in bad[:SHOWN_ENTRIES]:
-        label = f"u{k + 1}^T (side) v{k + 1}" if directions is not None else _entry_label(claim, k, dims)
+        label = f"u{k + 1}^T (side) v{k + 1}" if directions is not None else entry_label(k, side_shape)
         entries.append(EntryValue(label, mpmath.nstr(x, 12), mpmath.nstr(y, 12), mpmath.nstr(rel, 3)))
     point = {s.name: _show(values[s.name]) for s in claim.symbols if s.kind not in ("index", "function")}
     return Counterexample(step=step, shape=dict(dims), indices=dict(indices), point=point,
                           entries=tuple(entries), seed=seed, function=function)
-
-
-def _entry_label(claim, k, dims):
-    shape = concrete_shape(infer_shape(claim.steps[0], ShapeEnv(claim)), dims)
-    if not shape:
-        return "value"
-    return f"[{k // shape[1]}, {k % shape[1]}]"
 
 
 def _show(value):
@@ -353,7 +347,7 @@ def project(ev: ArrayEvaluator, node: Node, env, u, v):
 
 def _project_part(ev, arg, env, u, v):
     """One operand of a sum: a scalar added to an array counts once per entry of u v^T."""
-    if _shape(ev, arg, env):
+    if infer_shape(arg, env):
         return project(ev, arg, env, u, v)
     one = np.ones((1, 1))
     return project(ev, arg, env, one, one) * (np.sum(u) * np.sum(v))
@@ -365,7 +359,7 @@ def _project_product(ev, node, env, u, v):
         if contains_derivative(right):
             return _full(ev, node, u, v)
         return project(ev, left, env, u, v) / ev(right)
-    ls, rs = _shape(ev, left, env), _shape(ev, right, env)
+    ls, rs = infer_shape(left, env), infer_shape(right, env)
     if not ls and not contains_derivative(left):
         return ev(left) * project(ev, right, env, u, v)
     if not rs and not contains_derivative(right):
@@ -422,9 +416,6 @@ def _max_abs(x):
         return float(np.max(np.abs(x))) if x.dtype != object else max(abs(e) for e in np.ravel(x))
     return abs(x)
 
-
-def _shape(ev, node, env):
-    return infer_shape(node, env)
 
 # -- re-checking the symbolic engine's counterexample with the numeric one --------------------
 

@@ -28,6 +28,13 @@ def entry_position(idx: list[int], shape: tuple, text: str) -> tuple[int, int]:
     return idx[0], idx[1]
 
 
+def entry_label(k: int, shape: tuple) -> str:
+    """The label of the k-th entry (row-major) of a value of this concrete shape: "[r, c]" or "value"."""
+    if not shape:
+        return "value"
+    return f"[{k // shape[1]}, {k % shape[1]}]"
+
+
 def collapse(shape: tuple) -> tuple:
     return () if shape == (1, 1) else shape
 

@@ -224,7 +224,7 @@ class Evaluator:
             fresh = fresh_like(actual, f"{name}~")
             kept = {k: v for k, v in self.bindings.items() if k not in self.lets or k in self.overrides}
             child = Evaluator(self.instance, {**kept, name: fresh}, self.overrides | {name})
-            undo = dict(zip(_flat(fresh), _flat(actual)))
+            undo = dict(zip(flat(fresh), flat(actual)))
         else:
             child, undo = self, {}
         return child, child.value(var), undo
@@ -247,7 +247,7 @@ class Evaluator:
     def on_jacobian(self, node):
         child, x, undo = self.variable(node.args[1])
         y = child.value(node.args[0])
-        ys, xs = _flat(y), _flat(x)
+        ys, xs = flat(y), flat(x)
         result = sp.ImmutableMatrix(len(ys), len(xs), lambda i, j: sp.diff(ys[i], xs[j]))
         return _undo(result[0, 0] if result.shape == (1, 1) else result, undo)
 
@@ -255,9 +255,9 @@ class Evaluator:
     def on_compare(self, node):
         a, b = self(node.args[0]), self(node.args[1])
         rel = {"lt": sp.Lt, "le": sp.Le, "gt": sp.Gt, "ge": sp.Ge, "eq": sp.Eq, "ne": sp.Ne}[node.op]
-        n = len(_flat(a if is_array(a) else b))
-        xs = _flat(a) if is_array(a) else [a] * n
-        ys = _flat(b) if is_array(b) else [b] * n
+        n = len(flat(a if is_array(a) else b))
+        xs = flat(a) if is_array(a) else [a] * n
+        ys = flat(b) if is_array(b) else [b] * n
         return sp.And(*[rel(x, y) for x, y in zip(xs, ys)])
 
     def on_and(self, node):
@@ -300,8 +300,18 @@ def indicator(cond, node: Node):
                           f"(between indices or numbers), not between continuous values")
 
 
-def _flat(v) -> list:
+def flat(v) -> list:
+    """The entries of a value, row-major (a scalar is one entry)."""
     return list(v) if is_array(v) else [v]
+
+
+def paired_entries(a, b) -> tuple[list, list]:
+    """The entries of two sides, a scalar side repeated against every entry of an array side
+    (an inequality such as `[sigmoid(x), 1 - sigmoid(x)] > 0`)."""
+    xs, ys = flat(a), flat(b)
+    if len(xs) != len(ys):
+        xs, ys = (xs * len(ys), ys) if len(xs) == 1 else (xs, ys * len(xs))
+    return xs, ys
 
 
 def _undo(result, undo):

@@ -21,7 +21,8 @@ from .errors import EvaluationError
 from .model import Claim, Counterexample, StepResult
 from .proof import Outcome, OutOfTime, certified_sign, prove_zero, time_limit
 from .sampling import make_assignments, make_rng
-from .symbolic import Instance, index_cases, is_array
+from .shapes import entry_label
+from .symbolic import Instance, index_cases, is_array, paired_entries
 from .tree import Node
 
 
@@ -109,7 +110,7 @@ def _check_instance(claim, instance, states, seed, points, deadline=None):
         a, b = values[state.index - 1], values[state.index]
         tol = stated_tolerance(claim.steps[state.index - 1], claim.steps[state.index])
         failed = None
-        for k, (x, y) in enumerate(_pairs(a, b)):
+        for k, (x, y) in enumerate(zip(*paired_entries(a, b))):
             for case in cases:
                 residual = (x - y).xreplace(case) if case else x - y
                 left = None if deadline is None else deadline - time.monotonic()
@@ -119,7 +120,8 @@ def _check_instance(claim, instance, states, seed, points, deadline=None):
                     state.proved_entries += 1
                     state.how.add(outcome.how)
                 else:
-                    state.open_entries.append((label, _entry(a, k), _clip(str(residual))))
+                    state.open_entries.append((label, entry_label(k, a.shape) if is_array(a) else "",
+                                               _clip(str(residual))))
                     failed = failed or outcome
                     break
         left = None if deadline is None else deadline - time.monotonic()
@@ -158,25 +160,6 @@ def _decide(residual, relation, tol, where, budget=None) -> Outcome:
 def _label(instance) -> str:
     parts = [f"{k}={v}" for k, v in {**instance.dims, **instance.indices}.items()]
     return "(" + ", ".join(parts) + ")" if parts else ""
-
-
-def _entry(value, k) -> str:
-    if not is_array(value):
-        return ""
-    rows, cols = value.shape
-    return f"[{k // cols}, {k % cols}]"
-
-
-def _flat(v):
-    return list(v) if is_array(v) else [v]
-
-
-def _pairs(a, b):
-    """Entry pairs of two sides; a scalar side meets every entry of an array side (inequalities)."""
-    xs, ys = _flat(a), _flat(b)
-    if len(xs) != len(ys):
-        xs, ys = (xs * len(ys), ys) if len(xs) == 1 else (xs, ys * len(xs))
-    return zip(xs, ys)
 
 
 def _clip(text: str, limit: int = 300) -> str:
