@@ -14,7 +14,8 @@ import random
 import sympy as sp
 
 from .model import Counterexample, EntryValue
-from .proof import Kinks, certified_sign, certified_value, function_choices, instantiate_functions
+from .proof import Kinks, certified_sign, certified_value
+from .standins import instantiate_functions
 from .sampling import draw_scalar, draw_value
 from .shapes import entry_label
 from .symbolic import Instance, is_array, paired_entries
@@ -26,54 +27,90 @@ VIOLATES = {"=": lambda s: s != 0, "<": lambda s: s >= 0, "<=": lambda s: s > 0,
             ">": lambda s: s <= 0, ">=": lambda s: s < 0}
 
 
-def draw_point(instance: Instance, rng: random.Random, simple: bool = False) -> tuple[dict, dict]:
-    """(substitution for every free symbol, printable values per symbol name); `simple` draws
-    small integers (0, 1, -1, 2) so that a counterexample can be checked by hand."""
+def draw_point(instance: Instance, rng: random.Random, mode: str = "box") -> tuple[dict, dict]:
+    """(substitution for every free symbol, printable values per symbol name); mode "simple" draws small
+    integers (0, 1, -1, 2) so that a counterexample can be checked by hand, "wide" spreads magnitudes
+    from 1e-3 to 1e3."""
     subs, shown = {}, {}
     for spec in instance.claim.symbols:
         if spec.kind in ("index", "function"):
             continue
         value = instance.bindings[spec.name]
         if is_array(value):
-            drawn = draw_value(rng, spec, len(value), simple)
+            drawn = draw_value(rng, spec, len(value), mode)
             subs.update({sym: sp.Rational(v.numerator, v.denominator) for sym, v in zip(value, drawn)})
-            rows, cols = value.shape
-            shown[spec.name] = [[str(drawn[i * cols + j]) for j in range(cols)] for i in range(rows)]
         else:
-            v = draw_scalar(rng, spec.kind, simple)
-            subs[value] = sp.Rational(v.numerator, v.denominator)
-            shown[spec.name] = str(v)
-    return subs, shown
+            subs[value] = sp.Rational(*_pair(draw_scalar(rng, spec.kind, mode)))
+    return subs, _shown(instance, subs)
 
 
-def valid_point(subs, where, kinks: Kinks | None) -> bool:
+def _pair(v):
+    return v.numerator, v.denominator
+
+
+def _shown(instance: Instance, subs: dict) -> dict:
+    shown = {}
+    for spec in instance.claim.symbols:
+        if spec.kind in ("index", "function"):
+            continue
+        value = instance.bindings[spec.name]
+        if is_array(value):
+            rows, cols = value.shape
+            shown[spec.name] = [[str(subs[value[i, j]]) for j in range(cols)] for i in range(rows)]
+        else:
+            shown[spec.name] = str(subs[value])
+    return shown
+
+
+def valid_point(subs, where, kinks: Kinks | None, pointwise: bool) -> bool:
     if where is not None and where is not sp.true:
         if where.xreplace(subs) is not sp.true:
             return False
-    if kinks:
+    if kinks and not pointwise:   # a derivative says nothing exactly on a kink
         for switch in kinks.switches:
-            sign = certified_sign(switch.xreplace(subs))
-            if not sign:
+            if not certified_sign(switch.xreplace(subs)):
                 return False
     return True
 
 
-def search(instance: Instance, lhs, rhs, *, step: int, where, relation: str, seed: int,
-           rng: random.Random, points: int, prefer=None) -> tuple[Counterexample | None, int]:
+def onto_kink(subs: dict, kinks: Kinks | None, rng: random.Random) -> dict | None:
+    """The point moved exactly onto one of the kinks (solving the switch for one symbol it is linear in)."""
+    if not kinks or not kinks.switches:
+        return None
+    switch = kinks.switches[rng.randrange(len(kinks.switches))]
+    for symbol in sorted(switch.free_symbols, key=sp.default_sort_key):
+        rest = {k: v for k, v in subs.items() if k != symbol}
+        reduced = sp.expand(switch.xreplace(rest))
+        if reduced.free_symbols == {symbol} and sp.degree(reduced, symbol) == 1:
+            value = sp.solve(reduced, symbol)[0]
+            if value.is_Rational and not (symbol.is_positive and value <= 0):
+                return {**rest, symbol: value}
+    return None
+
+
+def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.Random,
+           prefer=None) -> tuple[Counterexample | None, int]:
     """(the first certified counterexample, number of valid points tried).
 
     ``prefer(subs)`` marks the points worth trying first (the kink branch where the
-    proof failed): for the first half of the attempts only such points are used."""
+    proof failed): for the first half of the attempts only such points are used.
+    Small integers come first, then a box and a spread of scales; for a pointwise
+    claim, points exactly on a kink are tried too."""
     left, right = paired_entries(lhs, rhs)
     kinks = Kinks.find(*left, *right)
     has_generic = any(hasattr(type(f), "generic_order") for e in left + right for f in e.atoms(sp.Function))
-    choices = function_choices(instance.claim) if has_generic else [None]
+    choices = plan.functions if has_generic else [None]
+    points = plan.settings.points
+    relation = plan.claim.relation
     tried, attempts = 0, points * ATTEMPTS_PER_POINT
     for attempt in range(attempts):
         if tried >= points:
             break
-        subs, shown = draw_point(instance, rng, simple=attempt < points * SIMPLE_ATTEMPTS)
-        if not valid_point(subs, where, kinks):
+        mode = "simple" if attempt < points * SIMPLE_ATTEMPTS else ("wide" if attempt % 2 else "box")
+        subs, _ = draw_point(instance, rng, mode)
+        if plan.pointwise and attempt % 3 == 2:
+            subs = onto_kink(subs, kinks, rng) or subs
+        if not valid_point(subs, where, kinks, plan.pointwise):
             continue
         if prefer is not None and attempt < attempts // 2 and not prefer(subs):
             continue
@@ -83,8 +120,8 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, relation: str, see
             if bad:
                 bad.sort(key=lambda e: -abs(float(e.relative_error)))
                 return Counterexample(step=step, shape=dict(instance.dims), indices=dict(instance.indices),
-                                      point=shown, entries=tuple(bad[:SHOWN_ENTRIES]), seed=seed,
-                                      function=choice), tried
+                                      point=_shown(instance, subs), entries=tuple(bad[:SHOWN_ENTRIES]),
+                                      seed=plan.seed, function=choice), tried
     return None, tried
 
 

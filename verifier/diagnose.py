@@ -19,8 +19,10 @@ from .errors import EvaluationError, ShapeError, VerifierError
 from .latex import to_latex
 from .model import PASSING, Claim, Diagnosis, Repair
 from .numeric import FLOAT, ArrayEvaluator, NotChecked
-from .numeric_check import draw_point
-from .proof import Kinks, OutOfTime, function_choices, is_zero, time_limit
+from .points import draw_values
+from .proof import Kinks, OutOfTime, time_limit
+from .zero_test import is_zero
+from .plan import make_plan, Settings as PlanSettings
 from .repairs import REPAIRS
 from .sampling import make_assignments, make_rng
 from .shapes import ShapeEnv, check_claim_shapes, infer_shape
@@ -118,13 +120,14 @@ def _type_checks(claim: Claim) -> bool:
 def _points(claim: Claim, seed: int) -> list:
     """A few float points at the smallest shape, with their evaluators' inputs."""
     dims = make_assignments(claim)[0]
-    rng = np.random.default_rng(make_rng(seed, claim.id, "diagnose").getrandbits(64))
+    plan = make_plan(claim, PlanSettings(seed=seed))
+    rng = np.random.default_rng(make_rng(seed, plan.key, "diagnose").getrandbits(64))
     cases = index_cases(claim, dims)[:PREFILTER_POINTS]
-    function = function_choices(claim)[0]
+    function = plan.functions[0]
     out = []
     for k in range(PREFILTER_POINTS):
         indices = cases[k % len(cases)]
-        out.append((draw_point(claim, dims, indices, rng), function))
+        out.append((draw_values(claim, dims, indices, rng, "box"), function))
     return out
 
 
@@ -214,7 +217,7 @@ def _side_condition(claim: Claim, residuals) -> str | None:
                     continue
                 value = list(instance.bindings[spec.name])
                 closing = {value[-1]: 1 - sum(value[:-1])}
-                if all(is_zero(e.xreplace(closing), thorough=False) for e in entries):
+                if all(is_zero(e.xreplace(closing)) for e in entries):
                     return f"holds when sum({spec.name}) = 1"
             return _region(entries)
     except (OutOfTime, TypeError, ValueError):
@@ -226,7 +229,7 @@ def _region(entries) -> str | None:
     kinks = Kinks.find(*entries)
     if not kinks or not kinks.switches:
         return None
-    holding = [p for p in kinks.patterns() if all(is_zero(kinks.resolve(e, p), thorough=False) for e in entries)]
+    holding = [p for p in kinks.patterns() if all(is_zero(kinks.resolve(e, p)) for e in entries)]
     if not holding or len(holding) == 2 ** len(kinks.switches):
         return None
     signs = [" and ".join(f"{s} {'>' if v > 0 else '<'} 0" for s, v in zip(kinks.switches, p)) for p in holding]

@@ -104,10 +104,9 @@ class Counterexample:
 class NumericStep:
     """The numeric cross-check of one equals sign."""
     index: int
-    compared: int              # (point, function) pairs compared
-    max_relative: float        # largest |lhs - rhs| / (largest entry) among agreeing comparisons
-    rechecked: int             # float disagreements re-computed at 50 digits
-    noise_resolved: int        # of which the 50-digit values agreed (float noise)
+    compared: int              # (point, stand-in) pairs compared
+    agreement: str             # the agreeing comparisons' largest relative difference, as a bound ("< 1e-6"):
+                               # coarse on purpose, so that no CPU's float kernels can change it
 
 
 @dataclass(frozen=True)
@@ -115,8 +114,10 @@ class NumericEvidence:
     shapes: tuple[dict, ...]
     modes: tuple[str, ...]     # "full" (entry by entry) or "directional" (u^T side v) per shape
     functions: tuple[str, ...] # concrete stand-ins for generic functions
-    points: int
+    points: int                # points drawn (each compared at every step)
     steps: tuple[NumericStep, ...]
+    region: str = ""           # where the points came from
+    rejected: tuple = ()       # (reason, count): points not compared
     counterexample: Counterexample | None = None
     notes: tuple[str, ...] = ()
 

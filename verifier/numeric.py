@@ -1,10 +1,16 @@
-"""The NumPy back end: evaluate the tree on whole arrays, derivatives by finite differences.
+"""The NumPy back end: evaluate the tree on whole arrays, in one of two number systems.
 
-It reads the same tree as the sympy back end and never uses sympy's calculus:
-``grad``, ``jacobian`` and ``diff`` are central differences of the forward
-expression.  One evaluator serves two number systems: float64 (the fast check,
-any shape) and mpmath at 50 digits (the re-check of a disagreement), where the
-difference step is tiny enough that the derivative is good to about 30 digits.
+It reads the same tree as the sympy back end and never uses sympy's calculus on
+the claim:
+
+- ``FLOAT`` (float64): the fast screening at many points and any shape;
+  ``grad``, ``jacobian`` and ``diff`` are central differences of the forward
+  expression.  Every kink switch met while evaluating is recorded, and a
+  difference whose two evaluations see a kink on different sides raises
+  ``KinkCrossed``: that estimate means nothing, and only that comparison is
+  skipped (so a true kinked claim is decided at any shape).
+- ``intervals.INTERVAL``: rigorous enclosures for certification; derivatives by
+  forward-mode automatic differentiation (exact, no truncation error).
 
 Values: a scalar is a 0-d number, an array a 2-D ndarray (a vector is a column).
 """
@@ -14,15 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import mpmath
 import numpy as np
 import sympy as sp
 
 from .errors import EvaluationError
-from .functions import FUNCTIONS
+from .functions import FUNCTIONS, KINKED
+from .intervals import Dual, Undecided, new_tag, tangent
 from .model import Claim
-from .proof import concrete_for
 from .shapes import entry_position
+from .standins import concrete_for, standin
 from .tree import Node
 
 DERIVATIVE_OPS = ("grad", "jacobian", "diff")
@@ -32,7 +38,11 @@ class NotChecked(Exception):
     """Something the numeric back end does not evaluate; the claim rests on the symbolic check."""
 
 
-# -- number systems ------------------------------------------------------------------
+class KinkCrossed(Exception):
+    """A finite difference straddles a kink: its two evaluations lie on different branches."""
+
+
+# -- float64 ------------------------------------------------------------------------------
 
 def _sigmoid(x):
     with np.errstate(over="ignore"):
@@ -40,29 +50,24 @@ def _sigmoid(x):
 
 
 @lru_cache(maxsize=None)
-def scalar_function(name: str, order: int, module: str):
-    """A fixed scalar function of ours (a table entry or a concrete stand-in for a generic f) and its
-    derivatives, compiled for numpy or mpmath.  Only our own sympy expressions are compiled here,
-    never text from a claim file."""
-    from .proof import CONCRETE_FUNCTIONS  # noqa: PLC0415 (proof imports sympy-heavy helpers lazily)
-    x = sp.Symbol("x", real=True)
-    base = FUNCTIONS[name].scalar(x) if name in FUNCTIONS else CONCRETE_FUNCTIONS[name](x)
-    expr = sp.diff(base, x, order) if order else base
-    if module == "numpy" and name == "sigmoid" and order == 0:
+def scalar_function(name: str, order: int):
+    """A fixed scalar function of ours (a table entry or a stand-in label) or its derivative, for
+    numpy.  Only our own sympy expressions are compiled here, never text from a claim file."""
+    if name == "sigmoid" and order == 0:
         return _sigmoid
-    return sp.lambdify(x, expr, modules=[{"Heaviside": _heaviside(module)}, module])
-
-
-def _heaviside(module):
-    if module == "numpy":
-        return lambda v, h0=0.5: np.heaviside(v, h0)
-    return lambda v, h0=0.5: mpmath.mpf(1) if v > 0 else mpmath.mpf(0) if v < 0 else mpmath.mpf(h0)
+    x = sp.Symbol("x", real=True)
+    base = FUNCTIONS[name].scalar(x) if name in FUNCTIONS else standin(name)(x)
+    expr = sp.diff(base, x, order) if order else base
+    fn = sp.lambdify(x, expr, modules=[{"Heaviside": lambda v, h0=0.5: np.heaviside(v, h0)}, "numpy"])
+    if expr.is_number:
+        return lambda t: np.full(np.shape(t), float(expr)) if np.ndim(t) else float(expr)
+    return fn
 
 
 class FloatOps:
     """float64: the fast check."""
     name = "float64"
-    module = "numpy"
+    exact_derivatives = False
     eps = float(np.finfo(float).eps)
 
     def const(self, value):
@@ -77,6 +82,9 @@ class FloatOps:
 
     def entrywise(self, name, a):
         return self.apply(self.ENTRYWISE[name], a)
+
+    def scalar(self, name, order):
+        return scalar_function(name, order)
 
     def apply(self, fn, a):
         with np.errstate(all="ignore"):
@@ -98,7 +106,10 @@ class FloatOps:
         return np.linalg.det(a)
 
     def inv(self, a):
-        return np.linalg.inv(a)
+        try:
+            return np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            return np.full(a.shape, np.nan)
 
     def power(self, a, b):
         with np.errstate(all="ignore"):
@@ -109,50 +120,7 @@ class FloatOps:
         return 2.0 ** np.round(np.log2(self.eps ** (1 / 3) * np.maximum(1.0, np.abs(scale))))
 
 
-class MpOps(FloatOps):
-    """mpmath at DIGITS digits: the re-check.  Arrays are numpy object arrays of mpf."""
-    name = "mpmath"
-    module = "mpmath"
-    DIGITS = 50
-    eps = mpmath.mpf(10) ** -50
-
-    def const(self, value):
-        return mpmath.mpf(value.numerator) / value.denominator if hasattr(value, "numerator") else mpmath.mpf(value)
-
-    def array(self, values, shape):
-        return np.array([mpmath.mpf(v) for v in np.ravel(values)], dtype=object).reshape(shape)
-
-    ENTRYWISE = {"exp": mpmath.exp, "log": mpmath.log, "sqrt": mpmath.sqrt, "tanh": mpmath.tanh,
-                 "sin": mpmath.sin, "cos": mpmath.cos, "softplus": lambda t: mpmath.log(1 + mpmath.exp(t)),
-                 "relu": lambda t: max(0, t), "Abs": abs, "Heaviside": _heaviside("mpmath"),
-                 "sign": mpmath.sign, "sigmoid": lambda t: 1 / (1 + mpmath.exp(-t))}
-
-    def apply(self, fn, a):
-        return np.frompyfunc(fn, 1, 1)(a) if isinstance(a, np.ndarray) else fn(a)
-
-    def binary(self, name, a, b):
-        pick = max if name == "Max" else min
-        return np.frompyfunc(pick, 2, 1)(a, b)
-
-    def largest(self, a):
-        return max(np.ravel(a))
-
-    def det(self, a):
-        return mpmath.det(mpmath.matrix(a.tolist()))
-
-    def inv(self, a):
-        return np.array(mpmath.inverse(mpmath.matrix(a.tolist())).tolist(), dtype=object)
-
-    def power(self, a, b):
-        return np.frompyfunc(lambda x, y: mpmath.power(x, y), 2, 1)(a, b) if isinstance(a, np.ndarray) \
-            else mpmath.power(a, b)
-
-    def step(self, scale):
-        scale = max(mpmath.mpf(1), abs(scale))
-        return mpmath.mpf(2) ** int(mpmath.nint(mpmath.log(mpmath.mpf(10) ** -18 * scale, 2)))
-
-
-FLOAT, MP = FloatOps(), MpOps()
+FLOAT = FloatOps()
 
 
 # -- the evaluator ---------------------------------------------------------------------
@@ -162,12 +130,10 @@ class ArrayEvaluator:
     """Evaluates tree nodes at one point.  `values` binds symbols (and overridden lets)."""
     claim: Claim
     values: dict
-    ops: FloatOps = FLOAT
-    function: str | None = None       # the concrete stand-ins for generic functions (a choice label)
-    lets: dict = field(default_factory=dict)
+    ops: object = FLOAT
+    function: str | None = None       # the stand-ins for generic functions (a choice label)
     step_scale: int = 1               # finite-difference steps are multiplied by this (1, or 2 for the error estimate)
-    kink_margins: list = field(default_factory=list)  # |switch| seen at this point (recorded when asked)
-    record_kinks: bool = False
+    signs: list = field(default_factory=list)  # sign of every kink switch met (float crossing detection)
 
     def __post_init__(self):
         self.lets = dict(self.claim.lets)
@@ -175,9 +141,6 @@ class ArrayEvaluator:
 
     def with_values(self, overrides: dict) -> "ArrayEvaluator":
         return ArrayEvaluator(self.claim, {**self.values, **overrides}, self.ops, self.function, self.step_scale)
-
-    def step(self, x):
-        return self.ops.step(x) * self.step_scale
 
     def __call__(self, node: Node):
         return getattr(self, "on_" + node.op, self.on_compare)(node)
@@ -205,7 +168,7 @@ class ArrayEvaluator:
 
     def on_mul(self, node):
         a, b = self(node.args[0]), self(node.args[1])
-        if _is_array(a) and _is_array(b):
+        if is_array(a) and is_array(b):
             product = a @ b
             return product[0, 0] if product.shape == (1, 1) else product
         return a * b
@@ -213,14 +176,15 @@ class ArrayEvaluator:
     on_matmul = on_mul
 
     def on_div(self, node):
-        return self(node.args[0]) / self(node.args[1])
+        with np.errstate(all="ignore"):
+            return self(node.args[0]) / self(node.args[1])
 
     def on_pow(self, node):
         return self.ops.power(self(node.args[0]), self(node.args[1]))
 
     def on_T(self, node):
         a = self(node.args[0])
-        return a.T if _is_array(a) else a
+        return a.T if is_array(a) else a
 
     def on_index(self, node):
         base = self(node.args[0])
@@ -228,16 +192,17 @@ class ArrayEvaluator:
 
     def integer(self, node) -> int:
         value = self(node)
-        if int(value) != value:
+        number = float(value) if not hasattr(value, "mid") else float(value.mid)
+        if int(number) != number:
             raise EvaluationError(f"{node.text}: an index must be an integer, got {value}")
-        return int(value)
+        return int(number)
 
     # -- functions ---------------------------------------------------------------------
     def on_call(self, node):
         args = [self(a) for a in node.args]
-        if self.record_kinks and node.value in ("Max", "Min", "relu", "Abs", "Heaviside", "sign"):
+        if node.value in KINKED and not self.ops.exact_derivatives:
             switch = args[0] - args[1] if node.value in ("Max", "Min") else args[0]
-            self.kink_margins.append(float(np.min(np.abs(np.asarray(switch, dtype=float)))))
+            self.signs.append(np.sign(switch))
         return FUNCTIONS[node.value].numeric(args, self.ops)
 
     def on_fapply(self, node):
@@ -245,7 +210,7 @@ class ArrayEvaluator:
         base = name if name in FUNCTIONS else (self.function and concrete_for(self.function, name))
         if base is None:
             raise EvaluationError(f"{node.text}: no concrete function chosen for `{name}`")
-        return self.ops.apply(scalar_function(base, order, self.ops.module), self(node.args[0]))
+        return self.ops.apply(self.ops.scalar(base, order), self(node.args[0]))
 
     def on_onehot(self, node):
         i, n = self.integer(node.args[0]), self.integer(node.args[1])
@@ -258,44 +223,48 @@ class ArrayEvaluator:
 
     def on_vector(self, node):
         entries = [self(a) for a in node.args]
-        out = self.ops.array(np.zeros(len(entries)), (len(entries), 1))
-        for k, e in enumerate(entries):
-            out[k, 0] = e
-        return out
+        if self.ops.exact_derivatives:
+            return np.array(entries, dtype=object).reshape(len(entries), 1)
+        return np.array([float(e) for e in entries]).reshape(len(entries), 1)
 
     def on_ones(self, node):
         n = self.integer(node.args[0])
         return self.ops.array(np.ones(n), (n, 1))
 
     def on_ind(self, node):
-        cond = self(node.args[0])
-        if self.record_kinks:
-            self.kink_margins.extend(self.margins(node.args[0]))
-        return self.ops.const(1) if bool(np.all(cond)) else self.ops.const(0)
-
-    def margins(self, cond: Node) -> list:
-        if cond.op in ("gt", "ge", "lt", "le"):
-            gap = self(cond.args[0]) - self(cond.args[1])
-            return [float(np.min(np.abs(np.asarray(gap, dtype=float))))]
-        return [m for a in cond.args for m in self.margins(a)] if cond.op in ("and", "or", "not") else []
+        return self.ops.const(1) if self.truth(node.args[0]) else self.ops.const(0)
 
     # -- conditions --------------------------------------------------------------------
+    def truth(self, node) -> bool:
+        """A condition's value; in interval arithmetic an undecidable one raises Undecided."""
+        value = self(node)
+        if value is None:
+            raise Undecided(f"`{node.text}` cannot be decided at this point")
+        return bool(value)
+
     def on_compare(self, node):
         a, b = self(node.args[0]), self(node.args[1])
-        op = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
-              "eq": np.equal, "ne": np.not_equal}[node.op]
-        return bool(np.all(op(a, b)))
+        op = {"lt": lambda x, y: x < y, "le": lambda x, y: x <= y, "gt": lambda x, y: x > y,
+              "ge": lambda x, y: x >= y, "eq": lambda x, y: x == y, "ne": lambda x, y: x != y}[node.op]
+        if not self.ops.exact_derivatives:
+            result = np.asarray(op(a, b))
+            self.signs.append(result)
+            return bool(np.all(result))
+        results = [op(x, y) for x, y in _pairs(a, b)]
+        if any(r is None for r in results) or (node.op in ("eq", "ne") and not _exact(a, b)):
+            return None
+        return all(results)
 
     def on_and(self, node):
-        return all(self(a) for a in node.args)
+        return all(self.truth(a) for a in node.args)
 
     def on_or(self, node):
-        return any(self(a) for a in node.args)
+        return any(self.truth(a) for a in node.args)
 
     def on_not(self, node):
-        return not self(node.args[0])
+        return not self.truth(node.args[0])
 
-    # -- derivatives by central differences ----------------------------------------------
+    # -- derivatives ---------------------------------------------------------------------
     def variable(self, var: Node):
         """(name, entry or None, current value of the whole variable)."""
         if var.op == "index":
@@ -304,9 +273,24 @@ class ArrayEvaluator:
             return var.args[0].value, entry, value
         return var.value, None, self(var)
 
-    def perturbed(self, name, value, entry, delta):
-        """An evaluator where the variable is moved by delta (at one entry, or everywhere)."""
-        if _is_array(value):
+    def along(self, var: Node, direction, g, *, entry=None):
+        """d/dt g(this evaluator with var moved by t * direction) at t = 0 (direction 1 when the variable is
+        one entry): a central difference in float64, forward-mode AD in interval arithmetic."""
+        name, var_entry, value = self.variable(var)
+        entry = var_entry if entry is None else entry
+        if self.ops.exact_derivatives:
+            return self._dual(name, value, entry, direction, g)
+        x = value[entry] if entry is not None else value
+        h = self.ops.step(_max_abs(x)) * self.step_scale
+        d = 1.0 if entry is not None else direction
+        plus, minus = self._moved(name, value, entry, d * h), self._moved(name, value, entry, -d * h)
+        high, low = g(plus), g(minus)
+        if not _same_signs(plus.signs, minus.signs):
+            raise KinkCrossed(f"a kink lies within the difference step of {name}")
+        return (high - low) / (2 * h)
+
+    def _moved(self, name, value, entry, delta):
+        if is_array(value):
             moved = value.copy()
             if entry is None:
                 moved = moved + delta
@@ -316,56 +300,99 @@ class ArrayEvaluator:
             moved = value + delta
         return self.with_values({name: moved})
 
-    def central(self, body: Node, name, value, entry, direction, h):
-        """(f(x + h d) - f(x - h d)) / (2h), with the step actually taken."""
-        plus = self.perturbed(name, value, entry, direction * h)(body)
-        minus = self.perturbed(name, value, entry, -direction * h)(body)
-        return (plus - minus) / (2 * h)
+    def _dual(self, name, value, entry, direction, g):
+        tag = new_tag()
+        if is_array(value):
+            seeded = value.copy()
+            if entry is None:
+                d = np.broadcast_to(np.asarray(direction, dtype=object), value.shape)
+                for pos in np.ndindex(value.shape):
+                    seeded[pos] = Dual(tag, value[pos], self.ops.const(d[pos]))
+            else:
+                seeded[entry] = Dual(tag, value[entry], self.ops.const(1))
+        else:
+            seeded = Dual(tag, value, self.ops.const(direction if entry is None else 1))
+        out = g(self.with_values({name: seeded}))
+        if isinstance(out, np.ndarray):
+            return np.frompyfunc(lambda x: tangent(x, tag), 1, 1)(out)
+        return tangent(out, tag)
 
     def on_diff(self, node):
         body, var = node.args
-        name, entry, value = self.variable(var)
-        x = value[entry] if entry is not None else value
-        if node.value == 1:
-            return self.central(body, name, value, entry, 1, self.step(x))
+
+        def derivative(ev, order):
+            if order == 0:
+                return ev(body)
+            return ev.along(var, 1.0, lambda e: derivative(e, order - 1))
+
+        if self.ops.exact_derivatives or node.value == 1:
+            return derivative(self, node.value)
         if node.value == 2:
-            h = self.step(x) ** 0.75 if self.ops is FLOAT else self.step(x) ** mpmath.mpf(0.6)
-            plus = self.perturbed(name, value, entry, h)(body)
-            minus = self.perturbed(name, value, entry, -h)(body)
-            return (plus - 2 * self(body) + minus) / (h * h)
-        raise NotChecked(f"{node.text}: derivatives of order {node.value} are not checked numerically")
+            name, entry, value = self.variable(var)
+            x = value[entry] if entry is not None else value
+            h = self.ops.step(_max_abs(x)) ** 0.75 * self.step_scale
+            plus, minus = self._moved(name, value, entry, h), self._moved(name, value, entry, -h)
+            high, mid, low = plus(body), self(body), minus(body)
+            if not _same_signs(plus.signs, minus.signs):
+                raise KinkCrossed(f"a kink lies within the difference step of {name}")
+            return (high - 2 * mid + low) / (h * h)
+        raise NotChecked(f"{node.text}: derivatives of order {node.value} are checked in exact arithmetic only")
 
     def on_grad(self, node):
         body, var = node.args
         name, entry, value = self.variable(var)
-        if entry is not None or not _is_array(value):
-            x = value[entry] if entry is not None else value
-            return self.central(body, name, value, entry, 1, self.step(x))
+        if entry is not None or not is_array(value):
+            return self.along(var, 1.0, lambda e: e(body))
         rows, cols = value.shape
         out = self.ops.array(np.zeros(rows * cols), (rows, cols))
-        for i in range(rows):
-            for j in range(cols):
-                out[i, j] = self.central(body, name, value, (i, j), 1, self.step(value[i, j]))
+        for pos in np.ndindex(rows, cols):
+            out[pos] = self.along(var, 1.0, lambda e: e(body), entry=pos)
         return out
 
     def on_jacobian(self, node):
         body, var = node.args
         name, entry, value = self.variable(var)
-        xs = [(None, value)] if not _is_array(value) else [((k, 0) if value.shape[1] == 1 else (0, k), None)
-                                                          for k in range(value.size)]
-        if entry is not None:
-            xs = [(entry, None)]
+        if entry is not None or not is_array(value):
+            positions = [entry]
+        else:
+            positions = [(k, 0) if value.shape[1] == 1 else (0, k) for k in range(value.size)]
         columns = []
-        for pos, _ in xs:
-            x = value if pos is None else value[pos]
-            col = self.central(body, name, value, pos, 1, self.step(x))
-            columns.append(np.ravel(col) if _is_array(col) else [col])
-        jac = np.array(columns, dtype=object if self.ops is MP else float).T
+        for pos in positions:
+            col = self.along(var, 1.0, lambda e: e(body), entry=pos)
+            columns.append(list(np.ravel(col)) if is_array(col) else [col])
+        jac = np.array(columns, dtype=object if self.ops.exact_derivatives else float).T
         return jac[0, 0] if jac.shape == (1, 1) else jac
 
 
-def _is_array(v) -> bool:
+def is_array(v) -> bool:
     return isinstance(v, np.ndarray) and v.ndim == 2
+
+
+def _pairs(a, b):
+    xs = list(np.ravel(a)) if isinstance(a, np.ndarray) else [a]
+    ys = list(np.ravel(b)) if isinstance(b, np.ndarray) else [b]
+    n = max(len(xs), len(ys))
+    return zip(xs * (n // len(xs)), ys * (n // len(ys)))
+
+
+def _exact(a, b) -> bool:
+    """Whether == and != between interval values are decided (both sides exact points)."""
+    from .intervals import raw, value_of  # noqa: PLC0415
+    for x, y in _pairs(a, b):
+        vx, vy = raw(value_of(x)), raw(value_of(y))
+        if not (vx.a == vx.b and vy.a == vy.b):
+            return False
+    return True
+
+
+def _same_signs(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def _max_abs(x):
+    if isinstance(x, np.ndarray):
+        return float(np.max(np.abs(x)))
+    return abs(x)
 
 
 def contains_derivative(node: Node) -> bool:

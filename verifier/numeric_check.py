@@ -1,51 +1,56 @@
-"""The numeric cross-check: NumPy evaluation and finite differences at seeded random points.
+"""The numeric cross-check: float screening at many points, certification of every disagreement.
 
-For every equals sign (or inequality) of a claim, at the symbolic back end's
-small shapes and at one large shape, for each concrete stand-in of a generic
-function, at several random points:
+For every equals sign (or inequality) of a claim, at every shape of the plan
+(the symbolic engine's small shapes, a medium one where every dimension is at
+least 5, and a large one), for each stand-in of a generic function:
 
-- small sides are compared entry by entry (full Jacobians by central differences);
-  large ones through random rank-one projections u^T (side) v, where a derivative
-  costs two forward passes whatever its size (u^T J v is a directional derivative);
-- every side is computed twice, with the difference step h and with 2h; their gap
-  estimates the finite-difference error, and the tolerance is built from it;
-- a disagreement beyond tolerance is computed again with mpmath at 50 digits
-  (steps of about 1e-18, so derivatives good to about 30 digits) before it counts.
-  If the re-check agrees, the float mismatch was noise and is recorded as such.
+- points come from ``points`` (a box, a spread of scales from 1e-3 to 1e3, and
+  points built on every branch of every kink and on each side of every `where`
+  boundary);
+- small sides are compared entry by entry (full Jacobians by central
+  differences); large ones through random projections u^T (side) v, where a
+  derivative costs two forward passes whatever its size;
+- every side is computed with the difference step h and with 2h; the gap
+  estimates the finite-difference error and the float tolerance is built from it;
+- a float disagreement counts only when ``certify`` certifies it with interval
+  arithmetic and exact derivatives; otherwise it was float noise.
+
+Points where a side is not finite (outside a function's domain, overflow), where
+a difference straddles a kink, or which the intervals cannot decide are not
+compared; they are counted separately, and the report says how many points were
+compared.  Too few compared points means no verdict from this engine.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
-import mpmath
 import numpy as np
 
-from .counterexample import SHOWN_ENTRIES
+from .certify import certify
 from .errors import EvaluationError
-from .functions import KINKED
-from .model import Claim, Counterexample, EntryValue
-from .numeric import FLOAT, MP, ArrayEvaluator, NotChecked, _is_array, contains_derivative
-from .proof import function_choices
-from .sampling import make_assignments, make_rng
-from .shapes import ShapeEnv, entry_label, infer_shape
+from .intervals import Undecided
+from .model import Counterexample, EntryValue
+from .numeric import FLOAT, ArrayEvaluator, KinkCrossed, NotChecked, contains_derivative, is_array
+from .plan import Plan, has_stated_precision, stated_band
+from .points import draw_points
+from .shapes import entry_label, infer_shape
 from .symbolic import concrete_shape, index_cases
-from .symbolic_check import stated_tolerance
 from .tree import Node
 
 # Every number here with its reason (jax keeps its tolerances in one table the same way).
 TOLERANCE = {
     "error_factor": 8.0,        # times the |D(h) - D(2h)| estimate: the h-result's error is about a third of it
     "rounding_floor": 64 * FLOAT.eps ** (2 / 3),  # central differences cannot resolve less, relative to the side
-    "recheck_relative": 1e-15,  # a 50-digit re-check that still differs by more than this is a real difference
 }
-KINK_MARGIN = 1e-3          # points whose kink switch is closer than this to 0 are rejected
-FULL_LIMIT = 128            # entries of a side (and of each derivative variable) compared one by one
 DIRECTIONS = 3              # random rank-one projections per point at large shapes
 LARGE_INDEX_CASES = 3       # index assignments sampled at a large shape
-MAX_ENUMERATED_CASES = 36   # up to this many index assignments are all tried (the small shapes)
-ATTEMPTS_PER_POINT = 30     # draws per wanted point before the region is called too thin
+MAX_ENUMERATED_CASES = 36   # up to this many index assignments are all tried
+MIN_COMPARED = 8            # comparisons per step below which the numbers decide nothing
+MAX_CERTIFICATIONS = 6      # float disagreements sent to interval certification per step (full mode)
+LARGE_CERTIFICATIONS = 2    # at projected (large) shapes, where one costs seconds
+MIN_POINTS = 16             # regular points per claim at least, spread over its shapes and stand-ins
+SHOWN_ENTRIES = 4           # worst entries shown in a counterexample
 
 
 class TooExpensive(Exception):
@@ -57,9 +62,10 @@ class StepNumeric:
     index: int
     compared: int = 0
     max_relative: float = 0.0
-    rechecked: int = 0
-    noise_resolved: int = 0
+    certified_noise: int = 0     # float disagreements that the intervals showed to be no difference
     counterexample: Counterexample | None = None
+    certifications: int = 0
+    large_certifications: int = 0
 
 
 @dataclass
@@ -69,41 +75,38 @@ class NumericOutcome:
     modes: list = field(default_factory=list)
     functions: tuple = ()
     points: int = 0
+    rejected: dict = field(default_factory=dict)   # reason -> points not compared
     notes: list = field(default_factory=list)
+    unchecked: bool = False                         # something the numeric engine does not evaluate
 
     @property
     def counterexample(self):
         return next((s.counterexample for s in self.steps if s.counterexample), None)
 
+    def reject(self, reason: str):
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
 
-def large_assignment(claim: Claim, size: int) -> dict:
-    return {d: size + i for i, d in enumerate(claim.dims)}
+    def enough(self) -> bool:
+        return not self.unchecked and all(s.compared >= MIN_COMPARED for s in self.steps)
 
 
-def check_numeric(claim: Claim, *, seed: int, points: int, large: int, shapes=None) -> NumericOutcome:
-    """Cross-check every step at the small shapes and at one large shape (or at `shapes`)."""
-    env = ShapeEnv(claim)
-    functions = tuple(function_choices(claim))
+def check_numeric(plan: Plan, *, shapes=None) -> NumericOutcome:
+    """Cross-check every step at the plan's shapes (or at `shapes`: (dims, mode) pairs)."""
+    claim = plan.claim
     outcome = NumericOutcome([StepNumeric(k) for k in range(1, len(claim.steps))],
-                             functions=tuple(f for f in functions if f))
-    if shapes is None:
-        shapes = make_assignments(claim)
-        if claim.dims and large:
-            shapes = shapes + [large_assignment(claim, large)]
-    for dims in shapes:
-        big = _too_big(claim, env, dims)
-        cases = index_cases_for(claim, dims, seed, sample=big)
-        mode = "directional" if big and claim.relation == "=" else "full"  # inequalities hold entry by entry
+                             functions=tuple(f for f in plan.functions if f))
+    for dims, mode in (plan.numeric_shapes if shapes is None else shapes):
+        cases = index_cases_for(plan, dims, sample=mode == "directional")
         try:
             for indices in cases:
-                for function in functions:
-                    _check_points(claim, env, dims, indices, function, mode, seed, points, outcome)
+                for function in plan.functions:
+                    _check_points(plan, dims, indices, function, mode, outcome)
         except TooExpensive as exc:
-            outcome.notes.append(f"shape {dims} skipped: {exc}")
+            outcome.notes.append(f"shape {_shape_text(dims)} not compared: {exc}")
             continue
         except NotChecked as exc:
             outcome.notes.append(f"not checked numerically: {exc}")
-            outcome.points = 0
+            outcome.unchecked = True
             return outcome
         outcome.shapes.append(dims)
         outcome.modes.append(mode)
@@ -112,108 +115,51 @@ def check_numeric(claim: Claim, *, seed: int, points: int, large: int, shapes=No
     return outcome
 
 
-def index_cases_for(claim, dims, seed, *, sample: bool):
+def index_cases_for(plan: Plan, dims, *, sample: bool):
     """Every index assignment at small shapes; a seeded sample of them at large ones."""
+    claim = plan.claim
     specs = [s for s in claim.symbols if s.kind == "index"]
     total = int(np.prod([concrete_shape((s.dims[0],), dims)[0] for s in specs]))
     if not sample and total <= MAX_ENUMERATED_CASES:
         return index_cases(claim, dims)
-    rng = make_rng(seed, claim.id, "index", tuple(sorted(dims.items())))
-    return [{s.name: rng.randrange(concrete_shape((s.dims[0],), dims)[0]) for s in specs}
+    rng = np.random.default_rng([plan.seed, int(plan.key, 16) % 2**32, 1])
+    return [{s.name: int(rng.integers(concrete_shape((s.dims[0],), dims)[0])) for s in specs}
             for _ in range(LARGE_INDEX_CASES if specs else 1)]
 
 
-def _too_big(claim, env, dims) -> bool:
-    for step in claim.steps:
-        shape = infer_shape(step, env)
-        if shape and np.prod(concrete_shape(shape, dims)) > FULL_LIMIT:
-            return True
-    for name, shape in env.shapes.items():
-        if shape and shape != ("bool",) and np.prod(concrete_shape(shape, dims)) > FULL_LIMIT:
-            return True
-    return False
-
-
-# -- points ------------------------------------------------------------------------------
-
-def draw_point(claim: Claim, dims: dict, indices: dict, rng: np.random.Generator) -> dict:
-    """Float values per symbol, at scales where relative error means something: matrix entries
-    scaled by 1/sqrt(columns) so that W x stays of order one at any width (no saturated sigmoid,
-    no one-hot-like softmax)."""
-    values = {d: float(v) for d, v in dims.items()}
-    values["pi"] = float(np.pi)
-    values.update({k: float(v) for k, v in indices.items()})
-    for spec in claim.symbols:
-        if spec.kind in ("index", "function"):
-            continue
-        if spec.kind == "real":
-            values[spec.name] = float(rng.uniform(-2, 2))
-        elif spec.kind == "positive":
-            values[spec.name] = float(rng.uniform(0.1, 3))
-        else:
-            rows, cols = concrete_shape(spec.shape, dims)
-            if spec.kind == "probability":
-                w = rng.uniform(0.25, 1, size=(rows, 1))
-                values[spec.name] = w / w.sum()
-            elif spec.kind == "onehot":
-                values[spec.name] = np.zeros((rows, 1))
-                values[spec.name][rng.integers(rows), 0] = 1.0
-            elif spec.kind == "matrix":
-                values[spec.name] = rng.uniform(-1, 1, size=(rows, cols)) * np.sqrt(3.0 / cols)
-            else:
-                values[spec.name] = rng.uniform(-2, 2, size=(rows, cols))
-    return values
-
-
-def kink_margin(ev: ArrayEvaluator, claim: Claim) -> float:
-    """The smallest |switch| of any kink (Max, Abs, relu, Heaviside, ind...) at the point."""
-    recorder = ArrayEvaluator(claim, ev.values, ev.ops, ev.function, record_kinks=True)
-    trees = list(claim.steps) + [node for _, node in claim.lets]
-    for tree in trees:
-        for node in tree.walk():
-            if (node.op == "call" and node.value in KINKED) or node.op == "ind":
-                try:
-                    recorder(node)
-                except (EvaluationError, ValueError, ZeroDivisionError, FloatingPointError):
-                    continue
-    return min(recorder.kink_margins, default=np.inf)
-
-
-def _check_points(claim, env, dims, indices, function, mode, seed, points, outcome):
-    rng = np.random.default_rng(make_rng(seed, claim.id, "numeric", tuple(sorted(dims.items())),
-                                         tuple(sorted(indices.items())), function).getrandbits(64))
-    found = 0
-    for attempt in range(points * ATTEMPTS_PER_POINT):
-        if found >= points:
-            return
-        values = draw_point(claim, dims, indices, rng)
-        ev = ArrayEvaluator(claim, values, FLOAT, function)
-        if claim.where is not None and not ev(claim.where):
-            if attempt == 0 and _decided_by_indices(claim):
-                return  # the claim asserts nothing at these index values
-            continue
-        if kink_margin(ev, claim) < KINK_MARGIN:
-            continue
-        found += 1
+def _check_points(plan, dims, indices, function, mode, outcome):
+    claim = plan.claim
+    if claim.where is not None and _decided_by_indices(claim):
+        probe = dict(dims) | dict(indices)
+        if not ArrayEvaluator(claim, {k: float(v) for k, v in probe.items()}, FLOAT, function)(claim.where):
+            return  # the claim asserts nothing at these index values
+    full = mode == "full"
+    for values, rng in draw_points(plan, dims, indices, function, wanted=_wanted(plan), spread=full):
         outcome.points += 1
-        directions = _directions(claim, env, dims, rng) if mode == "directional" else None
+        directions = _directions(plan, dims, rng) if mode == "directional" else None
         for state in outcome.steps:
             if state.counterexample is None:
-                _compare_step(claim, env, state, values, function, directions, dims, indices, seed)
-    if found < points:
-        raise EvaluationError(f"could not generate enough valid points at {dims} "
-                              f"({found} of {points}): the `where` region is empty or too thin")
+                reason = _compare_step(plan, state, values, function, directions, dims, indices)
+                if reason:
+                    outcome.reject(reason)
+
+
+def _wanted(plan) -> int:
+    """Regular points per shape, index values and stand-in: the setting, or more when the claim has so
+    few shapes and stand-ins that MIN_POINTS would not be reached."""
+    combos = len(plan.numeric_shapes) * len(plan.functions)
+    return max(plan.settings.points, -(-MIN_POINTS // combos))
 
 
 def _decided_by_indices(claim) -> bool:
-    """Whether `where` reads only index symbols and dimensions (so one point decides it)."""
+    """Whether `where` reads only index symbols and dimensions (so it is decided before any point)."""
     fixed = {s.name for s in claim.symbols if s.kind == "index"} | set(claim.dims)
     return claim.where.names() <= fixed
 
 
-def _directions(claim, env, dims, rng):
+def _directions(plan, dims, rng):
     """Unit vectors u, v per side shape, shared by both sides of every equals sign."""
-    shape = concrete_shape(infer_shape(claim.steps[0], env), dims) or (1, 1)
+    shape = concrete_shape(infer_shape(plan.claim.steps[0], plan.env), dims) or (1, 1)
     pairs = []
     for _ in range(DIRECTIONS):
         u = rng.standard_normal((shape[0], 1))
@@ -226,92 +172,111 @@ def _directions(claim, env, dims, rng):
 
 def side_values(ev: ArrayEvaluator, node: Node, env, directions) -> np.ndarray:
     """The side's entries (full mode) or its projections u^T side v (directional mode)."""
+    dtype = object if ev.ops.exact_derivatives else float
     if directions is None:
         value = ev(node)
-        return np.ravel(np.asarray(value, dtype=object if ev.ops is MP else float))
-    return np.array([project(ev, node, env, u, v) for u, v in directions],
-                    dtype=object if ev.ops is MP else float)
+        return np.ravel(np.asarray(value, dtype=dtype)) if isinstance(value, np.ndarray) else \
+            np.array([value], dtype=dtype)
+    return np.array([project(ev, node, env, u, v) for u, v in directions], dtype=dtype)
 
 
-def _compare_step(claim, env, state, values, function, directions, dims, indices, seed):
+def _compare_step(plan, state, values, function, directions, dims, indices) -> str | None:
+    """Compare one step at one point; the reason when the point could not be compared."""
+    claim = plan.claim
     a, b = claim.steps[state.index - 1], claim.steps[state.index]
     evs = [ArrayEvaluator(claim, values, FLOAT, function, step_scale=s) for s in (1, 2)]
-    with np.errstate(all="ignore"):
-        L1, L2 = (side_values(ev, a, env, directions) for ev in evs)
-        R1, R2 = (side_values(ev, b, env, directions) for ev in evs)
-    if not (np.all(np.isfinite(L1)) and np.all(np.isfinite(R1))):
-        return
+    try:
+        with np.errstate(all="ignore"):
+            L1, L2 = (side_values(ev, a, plan.env, directions) for ev in evs)
+            R1, R2 = (side_values(ev, b, plan.env, directions) for ev in evs)
+    except KinkCrossed:
+        return "a difference step straddles a kink"
+    except (ZeroDivisionError, FloatingPointError, ValueError, OverflowError, np.linalg.LinAlgError):
+        return "outside a function's domain"
+    if not all(np.all(np.isfinite(x)) for x in (L1, L2, R1, R2)):
+        return "not finite (outside a function's domain, or overflow)"
     scale = max(float(np.max(np.abs(L1), initial=0)), float(np.max(np.abs(R1), initial=0)))
     error = np.abs(L1 - L2) + np.abs(R1 - R2)
+    if directions is not None:  # u^T side v sums many terms: its rounding grows with their number
+        u, v = directions[0]
+        scale *= np.sqrt(u.size * v.size)
     tol = TOLERANCE["error_factor"] * error + TOLERANCE["rounding_floor"] * scale
-    tol = tol + float(stated_tolerance(a, b))
-    diff = L1 - R1
-    bad = _violates(diff, tol, claim.relation)
-    state.compared += 1
+    diff = (4 * (L1 - R1) - (L2 - R2)) / 3   # Richardson: the h and 2h results combined, error O(h^4)
+    bad = _violates(diff, tol, claim.relation, _bands(a, b, len(diff), directions))
     if not bad.any():
-        if claim.relation == "=":
+        state.compared += 1
+        if claim.relation == "=" and not has_stated_precision(a, b):
             state.max_relative = max(state.max_relative, float(np.max(np.abs(diff))) / scale if scale else 0.0)
-        return
-    state.rechecked += 1
-    confirmed = recheck(claim, env, a, b, values, function, directions, stated_tolerance(a, b))
-    if confirmed is None:
-        state.noise_resolved += 1
-        return
-    state.counterexample = _make_counterexample(state.index, dims, indices, values, claim, function,
-                                                confirmed, directions, seed)
+        return None
+    budget = "certifications" if directions is None else "large_certifications"
+    if getattr(state, budget) >= (MAX_CERTIFICATIONS if directions is None else LARGE_CERTIFICATIONS):
+        return "float disagreement beyond the certification budget"
+    setattr(state, budget, getattr(state, budget) + 1)
+    certificate = certify(plan, state.index, values, function, directions or _unit_projections(
+        plan, a, b, dims, bad))
+    if certificate.status == "differs":
+        state.compared += 1
+        state.counterexample = make_counterexample(plan, state.index, dims, indices, values, function,
+                                                   certificate, directions)
+        return None
+    if certificate.status == "agrees":
+        state.compared += 1
+        state.certified_noise += 1
+        return None
+    return f"undecided by interval arithmetic ({certificate.reason})"
 
 
-def _violates(diff, tol, relation):
+def _unit_projections(plan, a, b, dims, bad):
+    """e_i^T (side) e_j for the (at most three) disagreeing entries: each costs one exact-derivative pass
+    instead of the whole side.  None (whole sides) when a side states a precision per entry."""
+    if has_stated_precision(a, b):
+        return None
+    shape = concrete_shape(infer_shape(a, plan.env), dims) or (1, 1)
+    out = []
+    for k in np.flatnonzero(bad)[:3]:
+        u, v = np.zeros((shape[0], 1)), np.zeros((shape[1], 1))
+        u[k // shape[1], 0] = v[k % shape[1], 0] = 1.0
+        out.append((u, v))
+    return out
+
+
+def _bands(a, b, n, directions):
+    if directions is not None:
+        return np.zeros(n), np.zeros(n)
+    bands = [stated_band(a, b, k) for k in range(n)]
+    return np.array([float(lo) for lo, _ in bands]), np.array([float(hi) for _, hi in bands])
+
+
+def _violates(diff, tol, relation, bands):
+    low, high = bands
     if relation == "=":
-        return np.abs(diff) > tol
+        return (diff > high + tol) | (diff < low - tol)
     if relation in ("<", "<="):
-        return diff > tol
-    return diff < -tol
+        return diff > -tol if relation == "<" else diff > tol
+    return diff < tol if relation == ">" else diff < -tol
 
 
-def recheck(claim, env, a, b, values, function, directions, stated) -> list | None:
-    """The disagreeing entries at 50 digits, or None when the 50-digit values agree."""
-    with mpmath.workdps(MP.DIGITS):
-        mp_values = {k: (MP.array(v, v.shape) if isinstance(v, np.ndarray) else mpmath.mpf(v))
-                     for k, v in values.items()}
-        return _recheck_values(claim, env, a, b, mp_values, function, stated, directions)
-
-
-def _recheck_values(claim, env, a, b, mp_values, function, stated, directions=None) -> list | None:
-    """Compare two sides with the mpmath evaluator (call inside mpmath.workdps)."""
-    ev = ArrayEvaluator(claim, mp_values, MP, function)
-    L, R = side_values(ev, a, env, directions), side_values(ev, b, env, directions)
-    scale = max([abs(x) for x in np.ravel(L)] + [abs(x) for x in np.ravel(R)] + [mpmath.mpf(0)])
-    limit = TOLERANCE["recheck_relative"] * scale + mpmath.mpf(stated.numerator) / stated.denominator
-    bad = []
-    for k, (x, y) in enumerate(zip(np.ravel(L), np.ravel(R))):
-        d = x - y
-        wrong = abs(d) > limit if claim.relation == "=" else (
-            d > limit if claim.relation in ("<", "<=") else d < -limit)
-        strict_tie = claim.relation in ("<", ">") and abs(d) <= limit
-        if wrong or strict_tie:
-            bad.append((k, x, y, abs(d) / scale if scale else mpmath.mpf(0)))
-    return bad or None
-
-
-def _make_counterexample(step, dims, indices, values, claim, function, bad, directions, seed):
-    bad.sort(key=lambda t: -t[3])
-    side_shape = concrete_shape(infer_shape(claim.steps[0], ShapeEnv(claim)), dims)
+def make_counterexample(plan, step, dims, indices, values, function, certificate, directions) -> Counterexample:
+    side_shape = concrete_shape(infer_shape(plan.claim.steps[0], plan.env), dims)
     entries = []
-    for k, x, y, rel in bad[:SHOWN_ENTRIES]:
+    for k, x, y, rel in certificate.entries[:SHOWN_ENTRIES]:
         label = f"u{k + 1}^T (side) v{k + 1}" if directions is not None else entry_label(k, side_shape)
-        entries.append(EntryValue(label, mpmath.nstr(x, 12), mpmath.nstr(y, 12), mpmath.nstr(rel, 3)))
-    point = {s.name: _show(values[s.name]) for s in claim.symbols if s.kind not in ("index", "function")}
+        entries.append(EntryValue(label, x, y, rel))
+    point = {s.name: show_value(values[s.name]) for s in plan.claim.symbols if s.kind not in ("index", "function")}
     return Counterexample(step=step, shape=dict(dims), indices=dict(indices), point=point,
-                          entries=tuple(entries), seed=seed, function=function)
+                          entries=tuple(entries), seed=plan.seed, function=function)
 
 
-def _show(value):
+def show_value(value):
     if isinstance(value, np.ndarray):
         if value.size > 16:
             return f"({value.shape[0]}x{value.shape[1]} array: reproduce with the seed)"
-        return [[repr(float(x)) for x in row] for row in value]
-    return repr(float(value))
+        return [[_number(x) for x in row] for row in value]
+    return _number(value)
+
+
+def _number(x) -> str:
+    return str(x) if not isinstance(x, float) else repr(x)
 
 
 # -- projections: derivatives along one direction cost two forward passes ---------------------
@@ -332,16 +297,16 @@ def project(ev: ArrayEvaluator, node: Node, env, u, v):
         return _project_product(ev, node, env, u, v)
     if op == "grad":
         body, var = node.args
-        direction = u @ v.T if _is_array(ev(var)) else 1.0
-        return _along(ev, var, direction, lambda e: e(body))
+        direction = u @ v.T if is_array(ev(var)) else 1.0
+        return ev.along(var, direction, lambda e: e(body))
     if op == "diff" and node.value == 1:
         body, var = node.args
-        return _along(ev, var, 1.0, lambda e: project(e, body, env, u, v))
+        return ev.along(var, 1.0, lambda e: project(e, body, env, u, v))
     if op == "jacobian":
         y, var = node.args
         x = ev(var)
-        direction = v.reshape(x.shape) if _is_array(x) else 1.0
-        return _along(ev, var, direction, lambda e: _inner_flat(e(y), u))
+        direction = v.reshape(x.shape) if is_array(x) else 1.0
+        return ev.along(var, direction, lambda e: _inner_flat(e(y), u))
     return _full(ev, node, u, v)
 
 
@@ -371,21 +336,9 @@ def _project_product(ev, node, env, u, v):
     return _full(ev, node, u, v)
 
 
-def _along(ev, var: Node, direction, g):
-    """d/dt g(evaluator with var moved by t * direction), by a central difference."""
-    name, entry, value = ev.variable(var)
-    x = value[entry] if entry is not None else value
-    h = ev.step(_max_abs(x))
-    if entry is not None:
-        direction = 1.0
-    plus = g(ev.perturbed(name, value, entry, direction * h))
-    minus = g(ev.perturbed(name, value, entry, -direction * h))
-    return (plus - minus) / (2 * h)
-
-
 def _full(ev, node, u, v):
     """A derivative inside a non-linear expression: build it whole (affordable at small sizes only)."""
-    if ev.ops is FLOAT and _variable_sizes(ev, node) > FULL_LIMIT:
+    if _variable_sizes(ev, node) > 128:
         raise TooExpensive(f"`{node.text}` nests a derivative inside a non-linear expression")
     return _inner(ev(node), u, v)
 
@@ -407,35 +360,12 @@ def _inner(value, u, v):
 
 def _inner_flat(value, u):
     if isinstance(value, np.ndarray):
-        return (np.ravel(u) @ np.ravel(value))
+        return np.ravel(u) @ np.ravel(value)
     return value * u[0, 0]
 
 
-def _max_abs(x):
-    if isinstance(x, np.ndarray):
-        return float(np.max(np.abs(x))) if x.dtype != object else max(abs(e) for e in np.ravel(x))
-    return abs(x)
+def _shape_text(dims) -> str:
+    return ", ".join(f"{k}={v}" for k, v in dims.items()) or "scalars"
 
 
-# -- re-checking the symbolic engine's counterexample with the numeric one --------------------
-
-def recheck_counterexample(claim: Claim, ce: Counterexample) -> str:
-    """'differ' when the 50-digit finite differences confirm sympy's counterexample, else 'agree'."""
-    values = {d: float(v) for d, v in ce.shape.items()}
-    values["pi"] = float(np.pi)
-    values.update({k: float(v) for k, v in ce.indices.items()})
-    for name, shown in ce.point.items():
-        if isinstance(shown, str):
-            values[name] = _exact(shown)
-        else:
-            values[name] = np.array([[_exact(x) for x in row] for row in shown], dtype=object)
-    a, b = claim.steps[ce.step - 1], claim.steps[ce.step]
-    with mpmath.workdps(MP.DIGITS):
-        mp_values = {k: v if isinstance(v, np.ndarray) else mpmath.mpf(v) for k, v in values.items()}
-        bad = _recheck_values(claim, ShapeEnv(claim), a, b, mp_values, ce.function, stated_tolerance(a, b))
-    return "differ" if bad else "agree"
-
-
-def _exact(text: str):
-    f = Fraction(text)
-    return mpmath.mpf(f.numerator) / f.denominator
+__all__ = ["check_numeric", "side_values", "project", "certify", "Undecided", "EvaluationError"]

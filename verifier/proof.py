@@ -1,15 +1,14 @@
 """Decide one residual (lhs - rhs) at one concrete shape: zero, certified nonzero, or unknown.
 
-Zero is decided by a ladder of exact rewrites (expand, cancel, exponentials
-turned into positive symbols, then simplify); each rung is a proof when it
-reaches 0.  A residual with kinks (Max, Abs, Heaviside...) is split into its
+Zero is decided by the ladder of sound rewrites in ``zero_test``; each rung is
+a proof when it A residual with kinks (Max, Abs, Heaviside...) is split into its
 branches: every sign pattern of the kinks' switching expressions that the
-`where` condition does not rule out must give an exact zero.
+`where` condition does not rule out must give an exact zero; for a pointwise
+claim (no derivative), the points on the kinks are branches too.
 
 Nonzero is certified at an exact rational point: the residual is evaluated with
 sympy's evalf to 30 significant digits with ``strict=True``, which raises rather
-than return digits it cannot guarantee.  Generic functions are instantiated with
-concrete ones (a claim for every f is refuted by one f).
+than return digits it cannot guarantee.
 """
 
 from __future__ import annotations
@@ -17,30 +16,25 @@ from __future__ import annotations
 import itertools
 import signal
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sympy as sp
 
 from . import limits
+from .zero_test import is_zero
 
 KINK_TYPES = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign)
 DIGITS = 30
 
 
-# -- exact zero test -------------------------------------------------------------
-
-SMALL = 300  # count_ops below which the expanding rungs are affordable
-
-
 class OutOfTime(Exception):
-    """A rung of the zero test used up its time; the entry stays unproved."""
+    """Raised by ``time_limit``: kept only for the diagnosis's safety net (never in a verdict)."""
 
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise OutOfTime inside the block after `seconds` (main thread only; a no-op elsewhere)."""
+    """Raise OutOfTime inside the block after `seconds` (main thread only)."""
     if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -48,87 +42,13 @@ def time_limit(seconds: float | None):
     def expire(signum, frame):
         raise OutOfTime()
 
-    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # an enclosing limit keeps running after this one
-    start = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max(min(seconds, outer) if outer else seconds, 0.01))
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 0.001))
-
-
-def is_zero(expr, budget: float | None = None, *, thorough: bool = True) -> bool:
-    """True only when an exact rewrite reduces expr to 0.  Large expressions skip the rungs that
-    expand (they blow up nested exponentials); every rung shares the time budget.  `thorough=False`
-    keeps only the two rungs whose running time is predictable (expand, opaque exponentials)."""
-    if expr == 0:
-        return True
-    small = sp.count_ops(expr) < SMALL
-    if not thorough:
-        rungs = (_expanded, _opaque_exponentials) if small else (_opaque_exponentials,)
-    elif small:
-        rungs = (_expanded, _cancelled, _exponentials_as_symbols, _opaque_exponentials, sp.simplify)
-    else:
-        rungs = (_opaque_exponentials,)
-    deadline = None if budget is None else time.monotonic() + budget
-    for rung in rungs:
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            return False
-        try:
-            with time_limit(left):
-                if rung(expr) == 0:
-                    return True
-        except OutOfTime:
-            if deadline is None:
-                raise  # an enclosing caller's limit, not ours
-            continue
-        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError, RecursionError):
-            continue
-    return False
-
-
-def _opaque_exponentials(expr):
-    """Every exponential becomes a positive symbol, innermost first, e^(ka) the k-th power of e^a.
-    A rational function of independent symbols that cancels to 0 stays 0 whatever they stand for,
-    so reaching 0 is a proof; nested softmax-of-sigmoid expressions stay small this way."""
-    table: dict = {}
-
-    def to_symbol(e):
-        coeff, rest = sp.expand(e.args[0]).as_coeff_Mul()   # e^(2t) = (e^t)^2, e^(-t) = (e^t)^-1
-        key, sign = canonical(rest)
-        if key not in table:
-            table[key] = sp.Dummy("E", positive=True)
-        return table[key] ** (coeff * sign)
-
-    return sp.cancel(sp.together(expr.replace(lambda e: isinstance(e, sp.exp), to_symbol)))
-
-
-def _expanded(expr):
-    return sp.expand(expr)
-
-
-def _cancelled(expr):
-    return sp.cancel(sp.together(sp.expand(expr)))
-
-
-def _exponentials_as_symbols(expr):
-    """Write e^(k x) as E_x^k with E_x > 0, so that softmax-like sums become rational functions."""
-    expr = sp.expand(expr.rewrite(sp.exp), power_exp=True)
-    table: dict = {}
-
-    def to_power(arg):
-        coeff, rest = arg.as_coeff_Mul()
-        if rest not in table:
-            table[rest] = sp.Dummy("E", positive=True)
-        return table[rest] ** coeff
-
-    rewritten = expr.replace(lambda e: isinstance(e, sp.exp), lambda e: to_power(e.args[0]))
-    return sp.cancel(sp.together(rewritten))
 
 
 # -- kinks -------------------------------------------------------------------------
@@ -170,30 +90,54 @@ class Kinks:
             return None
         return cls(tuple(switches))
 
-    def patterns(self):
-        return itertools.product((1, -1), repeat=len(self.switches))
+    def patterns(self, boundary: bool = False):
+        """Sign patterns of the switches; with `boundary`, also 0 (the point on the kink itself)."""
+        return itertools.product((1, -1, 0) if boundary else (1, -1), repeat=len(self.switches))
 
     def sign(self, expr, pattern) -> int:
         key, flip = canonical(expr)
         return pattern[self.switches.index(key)] * flip
 
+    def on_boundary(self, pattern) -> dict | None:
+        """A substitution that puts every switch whose pattern sign is 0 exactly on its kink (solving
+        each for a symbol it is linear in), {} when there is none, None when that cannot be done."""
+        subs: dict = {}
+        for switch, s in zip(self.switches, pattern):
+            if s:
+                continue
+            switch = sp.expand(switch.xreplace(subs))
+            if switch == 0:
+                continue
+            symbol = next((x for x in sorted(switch.free_symbols, key=sp.default_sort_key)
+                           if switch.is_polynomial(x) and sp.degree(switch, x) == 1
+                           and not x.is_positive), None)
+            if symbol is None:
+                return None
+            value = sp.solve(switch, symbol)[0]
+            subs = {k: v.xreplace({symbol: value}) for k, v in subs.items()}
+            subs[symbol] = value
+        return subs
+
     def resolve(self, expr, pattern):
-        """expr on the branch where each switch has the pattern's sign (kinks themselves excluded)."""
+        """expr on the branch where each switch has the pattern's sign (0: on the kink itself)."""
         def branch(atom):
             switch = switch_of(atom)
             if switch is None or canonical(switch)[0] not in self.switches:
                 return atom  # an outer kink: resolved at the next layer
             s = self.sign(switch, pattern)
             if isinstance(atom, sp.Max):
-                return atom.args[0] if s > 0 else atom.args[1]
+                return atom.args[0] if s >= 0 else atom.args[1]
             if isinstance(atom, sp.Min):
                 return atom.args[1] if s > 0 else atom.args[0]
             if isinstance(atom, sp.Abs):
                 return atom.args[0] * s
             if isinstance(atom, sp.sign):
                 return sp.Integer(s)
-            return sp.Integer(1 if s > 0 else 0)  # Heaviside
-        expr = expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))
+            if s == 0:  # Heaviside(0, H0)
+                return atom.args[1] if len(atom.args) > 1 else sp.Rational(1, 2)
+            return sp.Integer(1 if s > 0 else 0)
+        if 0 not in pattern:
+            expr = expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))
         return expr.replace(lambda e: isinstance(e, KINK_TYPES), branch)
 
     def rules_out(self, where, pattern) -> bool:
@@ -206,9 +150,11 @@ class Kinks:
                 margin = rel.lhs - rel.rhs
                 key = canonical(margin)[0]
                 if key in self.switches:
-                    positive = self.sign(margin, pattern) > 0
-                    wants_positive = isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan))
-                    values[rel] = sp.true if positive == wants_positive else sp.false
+                    s = self.sign(margin, pattern)
+                    if isinstance(rel, (sp.StrictLessThan, sp.LessThan)):
+                        s = -s
+                    strict = isinstance(rel, (sp.StrictGreaterThan, sp.StrictLessThan))
+                    values[rel] = sp.true if (s > 0 or (s == 0 and not strict)) else sp.false
         return where.xreplace(values) is sp.false
 
 
@@ -227,65 +173,39 @@ class Outcome:
         return all(certified_sign(s.xreplace(subs)) == p for s, p in zip(kinks.switches, pattern))
 
 
-MAX_KINK_LAYERS = 3  # kinks nested inside kinks (ind(max(0, u) > 0)) are resolved layer by layer
+MAX_KINK_LAYERS = 3     # kinks nested inside kinks (ind(max(0, u) > 0)) are resolved layer by layer
+MAX_BOUNDARY_PATTERNS = 243  # 3^5: sign patterns tried when the points on the kinks count too
 
 
-def prove_zero(residual, where=None, layer: int = 0, budget: float | None = None) -> Outcome:
+def prove_zero(residual, where=None, *, pointwise: bool = False, layer: int = 0) -> Outcome:
     """Exact zero test; kinked residuals are proved branch by branch, innermost kinks first.
     Every sign pattern that `where` does not rule out must reduce to 0 (patterns that are in fact
-    infeasible only make the proof harder, never wrong)."""
-    if is_zero(residual, budget):
+    infeasible only make the proof harder, never wrong).  A `pointwise` claim (no derivative: it
+    must hold at every point, not almost everywhere) must also hold on the kinks themselves."""
+    if is_zero(residual):
         return Outcome(True, "simplifies to 0")
     kinks = Kinks.find(residual)
     if not kinks or not kinks.switches or layer >= MAX_KINK_LAYERS:
         return Outcome(False, "not reduced to 0")
+    if pointwise and 3 ** len(kinks.switches) > MAX_BOUNDARY_PATTERNS:
+        return Outcome(False, "too many kinks to check the points on them")
     tried = 0
-    for pattern in kinks.patterns():
+    for pattern in kinks.patterns(boundary=pointwise):
         if kinks.rules_out(where, pattern):
             continue
+        on_kink = kinks.on_boundary(pattern)
+        if on_kink is None:
+            return Outcome(False, "a kink's points could not be solved for exactly", (kinks, pattern))
         tried += 1
-        inner = prove_zero(kinks.resolve(residual, pattern), where, layer + 1, budget)
+        branch = kinks.resolve(residual, pattern).xreplace(on_kink) if on_kink else kinks.resolve(residual, pattern)
+        inner = prove_zero(branch, where, pointwise=pointwise, layer=layer + 1)
         if not inner.proved:
             return Outcome(False, "not reduced to 0 on one branch of its kinks", inner.branch or (kinks, pattern))
-    return Outcome(True, f"0 on each of {tried} branches of {len(kinks.switches)} kink(s)")
+    kind = "branches and kink points" if pointwise else "branches"
+    return Outcome(True, f"0 on each of {tried} {kind} of {len(kinks.switches)} kink(s)")
 
 
 # -- certified evaluation ----------------------------------------------------------
-
-CONCRETE_FUNCTIONS = {
-    "tanh": sp.tanh,
-    "sin": sp.sin,
-    "softplus": lambda x: sp.log(1 + sp.exp(x)),
-    "cubic": lambda x: x**3 / 3 - x / 2,
-}
-
-
-def function_choices(claim) -> list:
-    """Labels of the concrete stand-ins for a claim's generic functions: "f=tanh", or "g=tanh, h=sin"
-    (rotated, so that each generic function gets a different one), or [None] when there are none."""
-    names = [s.name for s in claim.symbols if s.kind == "function"]
-    concrete = list(CONCRETE_FUNCTIONS)
-    if not names:
-        return [None]
-    return [", ".join(f"{n}={concrete[(c + k) % len(concrete)]}" for k, n in enumerate(names))
-            for c in range(len(concrete))]
-
-
-def concrete_for(label: str, name: str) -> str:
-    """The concrete function that a choice label ("f=tanh", or a bare "tanh") gives to `name`."""
-    if "=" not in label:
-        return label
-    return dict(part.split("=") for part in label.split(", "))[name]
-
-
-def instantiate_functions(expr, choice: str):
-    """Replace every generic function (and its derivatives) by its concrete stand-in."""
-    def concrete(e):
-        x = sp.Dummy("x", real=True)
-        fn = CONCRETE_FUNCTIONS[concrete_for(choice, type(e).generic_base)]
-        return sp.diff(fn(x), x, type(e).generic_order).xreplace({x: e.args[0]})
-    return expr.replace(lambda e: hasattr(type(e), "generic_order"), concrete)
-
 
 def certified_value(expr) -> sp.Float | None:
     """expr (with no free symbols) to DIGITS guaranteed digits, or None when that cannot be guaranteed."""

@@ -219,22 +219,21 @@ def _diagnosis_lines(g: dict, chain: bool):
 def _numeric_lines(n: dict, chain: bool, relation: str = "="):
     shapes = "; ".join(_shape_text(s) + f" ({m})" for s, m in zip(n["shapes"], n["modes"]))
     functions = f", f = {', '.join(n['functions'])}" if n["functions"] else ""
-    yield f"- numeric cross-check: {n['points']} random points at {shapes}{functions}"
+    yield f"- numeric cross-check: {n['points']} points at {shapes}{functions}"
+    if n.get("region"):
+        yield f"  - {n['region']}"
+    ce = n["counterexample"]
     for step in n["steps"]:
         label = f"step ({step['index'] - 1}) = ({step['index']})" if chain else "lhs - rhs"
-        noise = ""
-        if step["rechecked"]:
-            noise = (f"; {step['rechecked']} float mismatch(es) re-checked at 50 digits, "
-                     f"{step['noise_resolved']} of them float noise")
-        ce = n["counterexample"]
         if ce and ce["step"] == step["index"]:
-            seen = "a difference beyond tolerance, confirmed by the 50-digit re-check"
-            noise = ""
+            seen = "a difference certified by interval arithmetic"
         elif relation == "=":
-            seen = f"largest relative difference {step['max_relative']:.2g}"
+            seen = f"largest relative difference {step['agreement']}"
         else:
-            seen = f"`{relation}` held at every point"
-        yield f"  - {label}: {step['compared']} comparisons, {seen}{noise}"
+            seen = f"`{relation}` held at every compared point"
+        yield f"  - {label}: {step['compared']} comparisons, {seen}"
+    for reason, count in n.get("rejected", []):
+        yield f"  - not compared: {count} ({reason})"
     for note in n["notes"]:
         yield f"  - {note}"
 

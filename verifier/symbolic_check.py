@@ -9,9 +9,7 @@ found; otherwise ``inconclusive``.
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import sympy as sp
 
@@ -19,11 +17,11 @@ from . import limits
 from .counterexample import search
 from .errors import EvaluationError
 from .model import Claim, Counterexample, StepResult
-from .proof import Outcome, OutOfTime, certified_sign, prove_zero, time_limit
-from .sampling import make_assignments, make_rng
+from .plan import Plan, stated_band
+from .proof import Outcome, certified_sign, prove_zero
+from .sampling import make_rng
 from .shapes import entry_label
 from .symbolic import Instance, index_cases, is_array, paired_entries
-from .tree import Node
 
 
 @dataclass
@@ -38,6 +36,9 @@ class StepState:
     def result(self) -> StepResult:
         if self.counterexample is not None:
             return StepResult(self.index, "refuted", "certified counterexample found")
+        if not self.proved_entries and not self.open_entries:
+            return StepResult(self.index, "inconclusive", "nothing was checked: the `where` condition holds at "
+                              "no tried shape and index value")
         if self.open_entries:
             shape, entry, text = self.open_entries[0]
             return StepResult(self.index, "inconclusive",
@@ -66,37 +67,21 @@ def constraint_cases(claim: Claim, instance: Instance) -> list[dict]:
     return cases
 
 
-def stated_tolerance(*nodes: Node) -> Fraction:
-    """One unit in the last place of a side written as a decimal number (15241.383 -> 0.001), or as a
-    vector literal of them ([15241.383, 246.912] -> 0.001).
-
-    Notes truncate as often as they round, so a stated figure is taken to be
-    right when it is within one unit of its last digit."""
-    tol = Fraction(0)
-    for node in nodes:
-        entries = node.args if node.op == "vector" else (node,)
-        for entry in entries:
-            if entry.op == "num" and "." in entry.text:
-                decimals = len(entry.text.split(".")[1].rstrip())
-                tol = max(tol, Fraction(1, 10**decimals))
-    return tol
-
-
-def check_symbolic(claim: Claim, *, seed: int, points: int, budget: float | None = None):
-    """(step results, shapes tried, first counterexample or None).  `budget` (seconds) bounds the
-    zero tests: entries not reached in time stay unproved, and the numeric check decides."""
+def check_symbolic(plan: Plan):
+    """(step results, shapes tried, first counterexample or None).  No clock: the work is bounded by the
+    shapes, the index cases and the zero test's size limits; the per-claim --timeout is the only clock."""
+    claim = plan.claim
     states = [StepState(k) for k in range(1, len(claim.steps))]
-    shapes = make_assignments(claim)
-    deadline = None if budget is None else time.monotonic() + budget
-    for dims in shapes:
+    for dims in plan.symbolic_shapes:
         for indices in index_cases(claim, dims):
-            _check_instance(claim, Instance.make(claim, dims, indices), states, seed, points, deadline)
+            _check_instance(plan, Instance.make(claim, dims, indices), states)
     results = tuple(s.result() for s in states)
     counterexample = next((s.counterexample for s in states if s.counterexample), None)
-    return results, tuple(shapes), counterexample
+    return results, plan.symbolic_shapes, counterexample
 
 
-def _check_instance(claim, instance, states, seed, points, deadline=None):
+def _check_instance(plan, instance, states):
+    claim = plan.claim
     ev = instance.evaluator()
     values = [ev(step) for step in claim.steps]
     where = ev(claim.where) if claim.where is not None else None
@@ -107,15 +92,14 @@ def _check_instance(claim, instance, states, seed, points, deadline=None):
     for state in states:
         if state.counterexample is not None:
             continue
+        a_node, b_node = claim.steps[state.index - 1], claim.steps[state.index]
         a, b = values[state.index - 1], values[state.index]
-        tol = stated_tolerance(claim.steps[state.index - 1], claim.steps[state.index])
         failed = None
         for k, (x, y) in enumerate(zip(*paired_entries(a, b))):
+            band = stated_band(a_node, b_node, k)
             for case in cases:
                 residual = (x - y).xreplace(case) if case else x - y
-                left = None if deadline is None else deadline - time.monotonic()
-                outcome = (_decide(residual, claim.relation, tol, where, left) if left is None or left > 0
-                           else Outcome(False, "symbolic time budget used up"))
+                outcome = _decide(residual, claim.relation, band, where, plan.pointwise)
                 if outcome.proved:
                     state.proved_entries += 1
                     state.how.add(outcome.how)
@@ -124,37 +108,33 @@ def _check_instance(claim, instance, states, seed, points, deadline=None):
                                                _clip(str(residual))))
                     failed = failed or outcome
                     break
-        left = None if deadline is None else deadline - time.monotonic()
-        if failed is not None and (left is None or left > 0):
-            rng = make_rng(seed, claim.id, state.index, label)
-            try:
-                with time_limit(left):
-                    found, tried = search(instance, a, b, step=state.index, where=where,
-                                          relation=claim.relation, seed=seed, rng=rng, points=points,
-                                          prefer=failed.on_branch)
-            except OutOfTime:
-                continue  # the numeric check looks for counterexamples too
+        if failed is not None:
+            rng = make_rng(plan.seed, plan.key, state.index, label)
+            found, tried = search(instance, a, b, step=state.index, where=where, plan=plan, rng=rng,
+                                  prefer=failed.on_branch)
             state.points_tried += tried
             state.counterexample = found
 
 
-def _decide(residual, relation, tol, where, budget=None) -> Outcome:
+def _decide(residual, relation, band, where, pointwise) -> Outcome:
+    low, high = band
     if relation == "=":
-        if tol and not residual.free_symbols:
-            bound = sp.Rational(tol.numerator, tol.denominator)
-            low, high = certified_sign(residual + bound), certified_sign(residual - bound)
-            ok = low is not None and high is not None and low >= 0 >= high
-            return Outcome(ok, f"equal within the stated precision (+-{float(tol):g})")
-        return prove_zero(residual, where, budget=budget)
-    try:
-        with time_limit(budget):
-            simplified = sp.simplify(residual)
-    except OutOfTime:
-        return Outcome(False, "symbolic time budget used up")
+        if (low or high) and not residual.free_symbols:
+            lo, hi = sp.Rational(low.numerator, low.denominator), sp.Rational(high.numerator, high.denominator)
+            above, below = certified_sign(residual - lo), certified_sign(hi - residual)
+            ok = above is not None and below is not None and above >= 0 and below > 0
+            return Outcome(ok, "equal to the stated precision")
+        return prove_zero(residual, where, pointwise=pointwise)
+    if sp.count_ops(residual) > SIGN_OPS:
+        return Outcome(False, "too large for a symbolic sign test")
+    simplified = sp.simplify(residual)
     sign_ok = {"<": simplified.is_negative, "<=": simplified.is_nonpositive,
                ">": simplified.is_positive, ">=": simplified.is_nonnegative}[relation]
     side = "negative" if relation[0] == "<" else "positive"
     return Outcome(bool(sign_ok), f"lhs - rhs is {side} by sympy's assumptions")
+
+
+SIGN_OPS = 120  # count_ops up to which an inequality's residual is simplified for a sign test
 
 
 def _label(instance) -> str:

@@ -1,38 +1,38 @@
 """The one path every front end calls: verify(claim, settings) -> Result.
 
-load -> check shapes -> check symbolically -> cross-check numerically -> combine.
+load -> plan -> check shapes -> check symbolically -> cross-check numerically -> combine -> diagnose.
 The curator's `expect` is carried into the Result for the exit code and the
-report, and is never read here to decide anything.
+report, and is never read here to decide anything.  No clock decides anything
+here: the per-claim --timeout of the worker is the only clock.
 
-Combining the two engines:
-  symbolic 0 everywhere + numbers agree        -> proved
-  symbolic inconclusive + numbers agree        -> confirmed
-  a counterexample that both engines confirm   -> refuted
-  one engine says 0, the other a difference    -> engine-disagreement (never passing)
+Combining the two engines (a difference counts only when certified):
+  symbolic 0 everywhere + numbers agree at enough points  -> proved
+  symbolic inconclusive + numbers agree at enough points  -> confirmed
+  a certified counterexample, not contradicted             -> refuted
+  one engine says 0, the other a certified difference      -> engine-disagreement (never passing)
+  too few points compared, nothing certified               -> inconclusive, with the reason
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from fractions import Fraction
 
+import numpy as np
+
+from .certify import certify
+from .diagnose import diagnose as make_diagnosis
 from .errors import EvaluationError, ShapeError, VerifierError
 from .model import Claim, NumericEvidence, NumericStep, Result
-from .diagnose import diagnose as make_diagnosis
-from .numeric_check import check_numeric, recheck_counterexample
+from .numeric_check import MIN_COMPARED, check_numeric
+from .plan import Plan, Settings, make_plan
 from .shapes import check_claim_shapes
 from .symbolic_check import check_symbolic
 
+__all__ = ["Settings", "verify", "error_result"]
 
-SYMBOLIC_SHARE = 0.4  # of the per-claim time limit spent on zero tests: a safety net, far above typical needs
-
-
-@dataclass(frozen=True)
-class Settings:
-    seed: int = 0
-    points: int = 5        # random points per step, shape and function
-    timeout: float = 60.0  # seconds per claim, enforced by the runner
-    large: int = 64        # size of the dimensions at the numeric check's large shape (0: none)
+REGION = ("points: a box (reals in [-2, 2], positives in [0.1, 3]), magnitudes from 1e-3 to 1e3, "
+          "and points on every branch of every kink and `where` boundary")
 
 
 def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = True) -> Result:
@@ -47,43 +47,84 @@ def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = Tr
         return Result(**base, verdict="ill-typed", message=str(exc), diagnosis=explain("ill-typed", None),
                       seconds=_since(start))
     try:
-        steps, shapes, sym_ce = check_symbolic(claim, seed=settings.seed, points=settings.points,
-                                               budget=settings.timeout * SYMBOLIC_SHARE)
-        numeric = check_numeric(claim, seed=settings.seed, points=settings.points, large=settings.large)
-        disagreement = sym_ce is not None and recheck_counterexample(claim, sym_ce) == "agree"
+        plan = make_plan(claim, settings)
+        steps, shapes, sym_ce = check_symbolic(plan)
+        numeric = check_numeric(plan)
+        sym_check = _recheck(plan, sym_ce) if sym_ce is not None else None
     except (EvaluationError, VerifierError) as exc:
         return Result(**base, verdict="error", message=f"{claim.path}: {exc}", seconds=_since(start))
-    evidence = _evidence(numeric)
-    verdict, message, counterexample = _combine(claim, steps, sym_ce, numeric, disagreement)
+    evidence = _evidence(plan, numeric)
+    verdict, message, counterexample = _combine(plan, steps, sym_ce, sym_check, numeric)
     diagnosis = explain(verdict, counterexample.step) if verdict == "refuted" else None
     return Result(**base, verdict=verdict, message=message, shapes=shapes, steps=steps,
                   counterexample=counterexample, numeric=evidence, diagnosis=diagnosis, seconds=_since(start))
 
 
-def _combine(claim, steps, sym_ce, numeric, disagreement):
+def _recheck(plan: Plan, ce) -> str:
+    """sympy's counterexample evaluated again with interval arithmetic and exact derivatives."""
+    values = {d: Fraction(v) for d, v in ce.shape.items()}
+    values.update({k: Fraction(v) for k, v in ce.indices.items()})
+    for name, shown in ce.point.items():
+        values[name] = Fraction(shown) if isinstance(shown, str) else \
+            np.array([[Fraction(x) for x in row] for row in shown], dtype=object)
+    try:
+        return certify(plan, ce.step, values, ce.function).status
+    except (EvaluationError, ValueError, TypeError, ZeroDivisionError):
+        return "undecided"
+
+
+def _combine(plan, steps, sym_ce, sym_check, numeric):
+    claim = plan.claim
     num_ce = numeric.counterexample
     symbolic = {s.index: s.verdict for s in steps}
     if num_ce is not None and symbolic[num_ce.step] == "proved":
         return ("engine-disagreement",
-                f"sympy reduces {_where(claim, num_ce.step)} to 0, but finite differences re-checked at 50 digits "
-                f"differ: sympy's algebra or calculus looks wrong here", num_ce)
-    if disagreement:
+                f"sympy reduces {_where(claim, num_ce.step)} to 0, but interval arithmetic certifies a difference "
+                f"at a point: sympy's algebra or calculus looks wrong here", num_ce)
+    if sym_check == "agrees":
         return ("engine-disagreement",
-                f"sympy certifies a difference at {_where(claim, sym_ce.step)}, but the 50-digit finite-difference "
-                f"re-check at the same point agrees: sympy's derivative looks wrong here", sym_ce)
+                f"sympy certifies a difference at {_where(claim, sym_ce.step)}, but interval arithmetic with exact "
+                f"derivatives at the same point shows none: sympy's calculus looks wrong here", sym_ce)
     if sym_ce is not None or num_ce is not None:
         ce = _first(sym_ce, num_ce)
         message = (f"first wrong step: ({ce.step - 1}) = ({ce.step})" if claim.chain
                    else "the two sides differ" if claim.relation == "="
                    else f"`lhs {claim.relation} rhs` fails at a point")
+        if ce is sym_ce and sym_check == "undecided":
+            message += " (certified by sympy; interval arithmetic could not decide at this point)"
         return "refuted", message, ce
+    compared = min((s.compared for s in numeric.steps), default=0)
+    needed = _needed(plan)
     if all(v == "proved" for v in symbolic.values()):
-        numbers = "the numbers agree" if numeric.points else "not cross-checked numerically (see notes)"
-        return "proved", f"every entry is exactly 0 at every tried shape; {numbers}", None
-    if numeric.points:
-        return ("confirmed", "sympy could not reduce the difference to 0; the numeric cross-check agrees "
-                "at every point", None)
-    return "inconclusive", "sympy could not reduce the difference to 0 and no counterexample was found", None
+        if numeric.unchecked:
+            return "proved", "every entry is exactly 0 at every tried shape; not cross-checked numerically " \
+                             "(see notes)", None
+        if compared:
+            return "proved", f"every entry is exactly 0 at every tried shape; the numbers agree at " \
+                             f"{compared}+ compared points per step", None
+        return "inconclusive", "proved symbolically, but no numeric point could be compared " + _why(numeric), None
+    if compared >= needed and not numeric.unchecked:
+        return ("confirmed", f"sympy could not reduce the difference to 0; no counterexample at {compared}+ "
+                f"compared points per step (at least {needed} required)", None)
+    vacuous = [s for s in steps if "nothing was checked" in s.detail]
+    reason = vacuous[0].detail if vacuous else (
+        f"sympy could not reduce the difference to 0 and only {compared} points could be compared "
+        f"(at least {needed} required) " + _why(numeric))
+    return "inconclusive", reason, None
+
+
+def _needed(plan) -> int:
+    """Compared points a `confirmed` needs: one when the claim has no variables at all."""
+    variables = [s for s in plan.claim.symbols if s.kind not in ("index", "function")]
+    return MIN_COMPARED if variables else 1
+
+
+def _why(numeric) -> str:
+    if numeric.unchecked:
+        return "(" + "; ".join(numeric.notes) + ")"
+    if not numeric.rejected:
+        return "(no point satisfied `where`)" if not numeric.points else ""
+    return "(not compared: " + "; ".join(f"{n} {r}" for r, n in sorted(numeric.rejected.items())) + ")"
 
 
 def _first(a, b):
@@ -97,11 +138,25 @@ def _where(claim, step):
     return f"step ({step - 1}) = ({step})" if claim.chain else "lhs - rhs"
 
 
-def _evidence(numeric) -> NumericEvidence:
+def agreement(plan: Plan, step, max_relative: float) -> str:
+    """A bound on the agreeing comparisons' largest relative difference, coarse enough that float
+    kernels of another CPU cannot move it across a bound."""
+    from .numeric import contains_derivative  # noqa: PLC0415
+    a, b = plan.claim.steps[step - 1], plan.claim.steps[step]
+    lets = [node for _, node in plan.claim.lets]
+    derivative = any(contains_derivative(n) for n in (a, b, *lets))
+    for bound in ((1e-6, 1e-3, 1.0) if derivative else (1e-12, 1e-6, 1e-3, 1.0)):
+        if max_relative < bound:
+            return f"< {bound:g}"
+    return ">= 1"
+
+
+def _evidence(plan, numeric) -> NumericEvidence:
     return NumericEvidence(
         shapes=tuple(numeric.shapes), modes=tuple(numeric.modes), functions=tuple(numeric.functions),
-        points=numeric.points, counterexample=numeric.counterexample, notes=tuple(numeric.notes),
-        steps=tuple(NumericStep(s.index, s.compared, s.max_relative, s.rechecked, s.noise_resolved)
+        points=numeric.points, region=REGION, rejected=tuple(sorted(numeric.rejected.items())),
+        counterexample=numeric.counterexample, notes=tuple(numeric.notes),
+        steps=tuple(NumericStep(s.index, s.compared, agreement(plan, s.index, s.max_relative))
                     for s in numeric.steps))
 
 

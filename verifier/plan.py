@@ -1,0 +1,140 @@
+"""The plan of a claim: every fact the engines need, computed once from the claim and the settings.
+
+Shapes (which dimension assignments each engine tries), the stand-ins for
+generic functions, whether the claim is pointwise (no derivative: it must hold
+at kinks too), the precision each decimal literal states, and the key that
+seeds every random stream.  The key is a digest of the claim's mathematical
+content, not of its id or file name, so a copy of a claim under another id gets
+the same points, the same verdict and the same counterexample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from .model import Claim
+from .shapes import ShapeEnv, infer_shape
+from .standins import function_choices, standin_labels
+from .tree import Node
+
+FULL_LIMIT = 128        # entries of a side (and of each array) compared one by one; larger shapes are projected
+MEDIUM_SIZE = 5         # every dimension name also takes a value >= 5, so low-degree coincidences in the sizes fail
+DERIVATIVES = ("diff", "grad", "jacobian", "limit")
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int = 0
+    points: int = 5        # random points per step, shape and function, in both engines
+    timeout: float = 60.0  # seconds per claim, enforced by the runner (the only clock)
+    large: int = 64        # size of the dimensions at the numeric check's large shape (0: none)
+
+
+@dataclass(frozen=True)
+class Plan:
+    claim: Claim
+    settings: Settings
+    key: str                                   # digest of the claim's content: seeds every random stream
+    symbolic_shapes: tuple[dict, ...]          # exact proofs, entry by entry
+    numeric_shapes: tuple[tuple[dict, str], ...]  # (dimensions, "full" or "directional")
+    standins: tuple[str, ...]                  # concrete functions for generic ones
+    functions: tuple                           # assignments of stand-ins ("f=tanh", ...) or (None,)
+    pointwise: bool                            # no derivative anywhere: kinks are not excluded
+    env: ShapeEnv = field(compare=False, repr=False)
+
+    @property
+    def seed(self) -> int:
+        return self.settings.seed
+
+
+def make_plan(claim: Claim, settings: Settings) -> Plan:
+    env = ShapeEnv(claim)
+    key = claim_key(claim)
+    labels = tuple(standin_labels(settings.seed, key))
+    small = symbolic_assignments(claim)
+    numeric = [(dims, _mode(claim, env, dims)) for dims in small]
+    if claim.dims:
+        numeric.append((sized(claim, MEDIUM_SIZE), _mode(claim, env, sized(claim, MEDIUM_SIZE))))
+        if settings.large:
+            numeric.append((sized(claim, settings.large), _mode(claim, env, sized(claim, settings.large))))
+    nodes = list(claim.steps) + [node for _, node in claim.lets]
+    pointwise = not any(n.op in DERIVATIVES for tree in nodes for n in tree.walk())
+    return Plan(claim=claim, settings=settings, key=key, symbolic_shapes=tuple(small),
+                numeric_shapes=tuple(numeric), standins=labels,
+                functions=tuple(function_choices(claim, list(labels))), pointwise=pointwise, env=env)
+
+
+def symbolic_assignments(claim: Claim) -> list[dict[str, int]]:
+    """Dimension assignments for the exact proof: ascending distinct sizes from 2, then reversed
+    (so that a missing transpose cannot hide behind a square matrix)."""
+    dims = claim.dims
+    if not dims:
+        return [{}]
+    sizes = list(range(2, 2 + len(dims)))
+    if len(dims) == 1:
+        return [{dims[0]: 2}, {dims[0]: 3}]
+    return [dict(zip(dims, sizes)), dict(zip(dims, reversed(sizes)))]
+
+
+def sized(claim: Claim, size: int) -> dict:
+    return {d: size + i for i, d in enumerate(claim.dims)}
+
+
+def _mode(claim, env, dims) -> str:
+    """Full (every entry) when every side and array is small at these dimensions, else directional."""
+    if claim.relation != "=":
+        return "full"  # an inequality holds entry by entry
+    shapes = [infer_shape(step, env) for step in claim.steps] + list(env.shapes.values())
+    for shape in shapes:
+        if shape and shape != ("bool",) and np.prod([dims.get(d, d) for d in shape]) > FULL_LIMIT:
+            return "directional"
+    return "full"
+
+
+def claim_key(claim: Claim) -> str:
+    """A digest of what the claim says (symbols, definitions, sides, condition), not of its id."""
+    parts = [claim.relation, str(claim.chain)]
+    parts += [f"{s.name}:{s.describe()}" for s in claim.symbols]
+    parts += [f"{name}={_canon(node)}" for name, node in claim.lets]
+    parts += [_canon(step) for step in claim.steps]
+    parts.append(_canon(claim.where) if claim.where is not None else "-")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _canon(node: Node) -> str:
+    return f"{node.op}[{node.value!r}](" + ",".join(_canon(a) for a in node.args) + ")"
+
+
+# -- the precision a decimal literal states -------------------------------------------------------
+
+def stated_band(a: Node, b: Node, entry: int) -> tuple[Fraction, Fraction]:
+    """(low, high): the range of a - b that still agrees with a side written as a decimal number, at
+    one entry.  A figure is right when the true value rounds or truncates to it: for 3.14 (a unit of
+    0.01) the true value lies in [3.135, 3.15).  (0, 0) when neither side states a precision."""
+    for node, sign in ((b, 1), (a, -1)):
+        literal = node.args[entry] if node.op == "vector" and entry < len(node.args) else node
+        unit = decimal_unit(literal)
+        if unit:
+            low, high = (-unit / 2, unit) if literal.value >= 0 else (-unit, unit / 2)
+            return (low, high) if sign == 1 else (-high, -low)
+    return Fraction(0), Fraction(0)
+
+
+def decimal_unit(node: Node) -> Fraction | None:
+    """One unit in the last written place of a decimal literal (1.5e3 -> 100, 0.25 -> 0.01), else None."""
+    if node.op != "num" or "." not in node.text and "e" not in node.text.lower():
+        return None
+    text = node.text.strip().lstrip("+-").lower()
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    power = int(exponent or 0) - decimals
+    return Fraction(10) ** power
+
+
+def has_stated_precision(a: Node, b: Node) -> bool:
+    nodes = [n for side in (a, b) for n in (side.args if side.op == "vector" else (side,))]
+    return any(decimal_unit(n) for n in nodes)

@@ -1,0 +1,190 @@
+"""Float points for the numeric check: a box, a spread of scales, and points built on every branch.
+
+- **box**: reals in [-2, 2], positives in [0.1, 3], matrices scaled by
+  1/sqrt(columns) so that W x stays of order one at any width;
+- **scales**: magnitudes 10^u with u uniform in [-3, 3] (random signs for reals),
+  so that a claim true only near the origin, or only for moderate values, fails;
+- **branches**: along seeded lines through the box and out to the scales, every
+  change of sign of a kink switch, of a `where` comparison, or (for an
+  inequality) of lhs - rhs is located by bisection; a point is placed in the
+  middle of every stretch between two changes (so thin regions are reached: a
+  Huber gradient wrong only for |x| < 0.01), and for claims without derivatives
+  on both sides right next to each change (near-ties).
+
+Every point satisfies the kinds (one-hot, probability vectors summing to 1) and
+the claim's `where`.  The random stream depends on the seed, the claim's content
+key, the shape, the index values and the stand-in, never on the claim's id.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from .errors import EvaluationError
+from .functions import KINKED
+from .numeric import FLOAT, ArrayEvaluator, contains_derivative
+from .plan import Plan
+from .symbolic import concrete_shape
+
+ATTEMPTS_PER_POINT = 30    # draws per wanted point before the `where` region is called too thin
+LINE_SAMPLES = 257         # grid points along a scanned line
+BISECTIONS = 40            # halvings that locate a change of sign along a line
+LINES = 2                  # scanned lines per shape, index values and stand-in
+
+
+def make_generator(plan: Plan, *salt) -> np.random.Generator:
+    words = [plan.seed & 0xFFFFFFFF, int(plan.key, 16) & 0xFFFFFFFF,
+             zlib.crc32(repr(salt).encode())]
+    return np.random.default_rng(words)
+
+
+def draw_points(plan: Plan, dims: dict, indices: dict, function, *, wanted: int, spread: bool = True):
+    """Yield (values, rng) for each point to compare: `wanted` regular points (box and, with `spread`,
+    scales), then branch points."""
+    claim = plan.claim
+    rng = make_generator(plan, "numeric", sorted(dims.items()), sorted(indices.items()), function)
+    found = 0
+    for attempt in range(wanted * ATTEMPTS_PER_POINT):
+        if found >= wanted:
+            break
+        values = draw_values(claim, dims, indices, rng, "scales" if attempt % 2 and spread else "box")
+        if _inside(claim, values, function):
+            found += 1
+            yield values, rng
+    for values in branch_points(plan, dims, indices, function, rng, limit=2 * wanted, spread=spread):
+        yield values, rng
+
+
+def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, region: str) -> dict:
+    values = {d: float(v) for d, v in dims.items()}
+    values["pi"] = float(np.pi)
+    values.update({k: float(v) for k, v in indices.items()})
+    for spec in claim.symbols:
+        if spec.kind in ("index", "function"):
+            continue
+        shape = concrete_shape(spec.shape, dims) if spec.shape else ()
+        values[spec.name] = _draw(spec.kind, shape, rng, region)
+    return values
+
+
+def _magnitudes(rng, shape):
+    return 10.0 ** rng.uniform(-3, 3, size=shape)
+
+
+def _draw(kind, shape, rng, region):
+    if kind == "real":
+        return float(rng.uniform(-2, 2)) if region == "box" else float(rng.choice((-1, 1)) * _magnitudes(rng, None))
+    if kind == "positive":
+        return float(rng.uniform(0.1, 3)) if region == "box" else float(_magnitudes(rng, None))
+    rows, cols = shape
+    if kind == "probability":
+        w = rng.uniform(0.25, 1, size=(rows, 1)) if region == "box" else _magnitudes(rng, (rows, 1))
+        return w / w.sum()
+    if kind == "onehot":
+        out = np.zeros((rows, 1))
+        out[rng.integers(rows), 0] = 1.0
+        return out
+    if kind == "matrix":
+        box = rng.uniform(-1, 1, size=(rows, cols)) * np.sqrt(3.0 / cols)
+        return box if region == "box" else box * _magnitudes(rng, None)
+    if region == "box":
+        return rng.uniform(-2, 2, size=(rows, cols))
+    return rng.choice((-1.0, 1.0), size=(rows, cols)) * _magnitudes(rng, (rows, cols))
+
+
+def _inside(claim, values, function) -> bool:
+    if claim.where is None:
+        return True
+    try:
+        with np.errstate(all="ignore"):
+            return bool(ArrayEvaluator(claim, values, FLOAT, function)(claim.where))
+    except (EvaluationError, ValueError, ZeroDivisionError, FloatingPointError):
+        return False
+
+
+# -- points on every branch ---------------------------------------------------------------------
+
+def switch_nodes(plan: Plan) -> list:
+    """The nodes whose sign decides a branch: kinks, conditions, and for an inequality lhs - rhs."""
+    claim = plan.claim
+    trees = list(claim.steps) + [node for _, node in claim.lets] + ([claim.where] if claim.where else [])
+    nodes = []
+    for tree in trees:
+        for node in tree.walk():
+            kinked = (node.op == "call" and node.value in KINKED) or node.op == "ind"
+            if kinked and not contains_derivative(node) and node not in nodes:
+                nodes.append(node)
+    if claim.where is not None:
+        nodes.append(claim.where)
+    return nodes
+
+
+def signature(claim, values, function, nodes, steps=()) -> np.ndarray | None:
+    """The signs of every switch at a point (None when the point cannot be evaluated)."""
+    ev = ArrayEvaluator(claim, values, FLOAT, function)
+    try:
+        with np.errstate(all="ignore"):
+            for node in nodes:
+                ev(node)
+            parts = [np.ravel(np.asarray(s, dtype=float)) for s in ev.signs]
+            for a, b in steps:
+                parts.append(np.ravel(np.sign(np.asarray(ev(a), dtype=float) - np.asarray(ev(b), dtype=float))))
+    except (EvaluationError, ValueError, ZeroDivisionError, FloatingPointError, TypeError):
+        return None
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def branch_points(plan: Plan, dims, indices, function, rng, *, limit: int, spread: bool = True):
+    """Points in the middle of every stretch between sign changes along a few seeded lines."""
+    claim = plan.claim
+    nodes = switch_nodes(plan)
+    steps = [(claim.steps[k - 1], claim.steps[k]) for k in range(1, len(claim.steps))] \
+        if claim.relation != "=" and plan.pointwise else []
+    if not nodes and not steps:
+        return
+    found = 0
+    for line in range(LINES):
+        start = draw_values(claim, dims, indices, rng, "box")
+        end = draw_values(claim, dims, indices, rng, "box" if line == 0 or not spread else "scales")
+        at = lambda t: _on_line(claim, start, end, t)
+        ts = np.linspace(-1.0, 2.0, LINE_SAMPLES)
+        sigs = [signature(claim, at(t), function, nodes, steps) for t in ts]
+        changes = []
+        for k in range(len(ts) - 1):
+            if sigs[k] is not None and sigs[k + 1] is not None and not np.array_equal(sigs[k], sigs[k + 1]):
+                changes.append(_bisect(claim, at, function, nodes, steps, ts[k], ts[k + 1], sigs[k]))
+        bounds = [(ts[0], ts[0])] + changes + [(ts[-1], ts[-1])] if changes else []
+        candidates = [(hi0 + lo1) / 2 for (_, hi0), (lo1, _) in zip(bounds, bounds[1:])]
+        if plan.pointwise:
+            for lo, hi in changes:
+                candidates += [lo, hi]
+        for t in candidates:
+            if found >= limit:
+                return
+            values = at(t)
+            if _inside(claim, values, function):
+                found += 1
+                yield values
+
+
+def _on_line(claim, start, end, t):
+    values = dict(start)
+    for spec in claim.symbols:
+        if spec.kind in ("real", "positive", "vector", "matrix"):
+            values[spec.name] = start[spec.name] + t * (end[spec.name] - start[spec.name])
+            if spec.kind == "positive" and values[spec.name] <= 0:
+                values[spec.name] = start[spec.name]
+    return values
+
+
+def _bisect(claim, at, function, nodes, steps, lo, hi, sig_lo):
+    for _ in range(BISECTIONS):
+        mid = (lo + hi) / 2
+        sig = signature(claim, at(mid), function, nodes, steps)
+        if sig is not None and np.array_equal(sig, sig_lo):
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi
