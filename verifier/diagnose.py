@@ -33,7 +33,7 @@ SHOWN_REPAIRS = 3         # repairs listed in a report
 SIMPLE_OPS = 40           # a difference or a correct entrywise formula is shown when this small
 PREFILTER_POINTS = 2      # float points a candidate must match before it is verified
 LARGE_OPS = 400           # residuals larger than this are not reasoned about (bounds every sympy call)
-SIMPLIFY_OPS = 120        # an entry is given to sympy's simplify only when this small
+SIMPLIFY_OPS = LARGE_OPS  # an entry is given to sympy's simplify only when this small
 
 # The ratio lhs/rhs is measured at the claim's small shapes and at one more, whose sizes are distinct primes,
 # so that a factor depending on the dimensions (1/(m n) is 1/6 at both m=2,n=3 and m=3,n=2) cannot pass for
@@ -219,11 +219,7 @@ def _factors(claim: Claim, seed: int) -> list[Factor]:
             samples.append((point[0], ratio))
     if not samples:
         return []
-    names = list(claim.dims)
-    scalars = [s.name for s in claim.symbols if s.kind in ("positive", "real")]
-    names += scalars[:max(0, MAX_FACTOR_VARIABLES - len(names))]
-    if len(names) > MAX_FACTOR_VARIABLES:
-        names = []
+    names = _factor_names(claim)
     powers = [DIM_POWERS if n in claim.dims else SCALAR_POWERS for n in names]
     fits = []
     for exponents in itertools.product(*powers):
@@ -234,6 +230,17 @@ def _factors(claim: Claim, seed: int) -> list[Factor]:
     fits.sort(key=lambda f: f[:2])
     return [make_factor(constant, dict(zip(names, exponents))) for _, _, exponents, constant in
             fits[:SHOWN_FACTORS]]
+
+
+def _factor_names(claim: Claim) -> list[str]:
+    """What a fitted factor may be built from: the dimensions, then scalar symbols (a temperature).  None
+    for a constant side: "½ should be 2θ·½" says less than the correct statement does."""
+    if not claim.steps[1].names():
+        return []
+    names = list(claim.dims)
+    scalars = [s.name for s in claim.symbols if s.kind in ("positive", "real")]
+    names += scalars[:max(0, MAX_FACTOR_VARIABLES - len(names))]
+    return names if len(names) <= MAX_FACTOR_VARIABLES else []
 
 
 def _ratio_shapes(claim: Claim) -> list[dict]:
