@@ -235,3 +235,11 @@ def test_an_ill_typed_let_is_diagnosed_without_a_crash():
     result = verdict_of('[symbols]\nW = "matrix(m, n)"\nx = "vector(m)"\n[let]\nz = "W*x"\n[check]\nlhs = "z"\nrhs = "z"\n')
     assert result.verdict == "ill-typed"
     assert result.diagnosis is not None
+
+
+def test_a_missing_square_is_named():
+    result = verdict_of('[symbols]\nx = "real"\n[check]\nlhs = "diff(tanh(x), x)"\nrhs = "1 - tanh(x)"\n')
+    assert result.verdict == "refuted"
+    assert result.diagnosis.repairs[0].description == "tanh(x) should be squared"
+    assert result.diagnosis.correct_statement.endswith(r"1 - \tanh^{2}{\left(x \right)}") or \
+        "tanh" in result.diagnosis.correct_statement

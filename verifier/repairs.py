@@ -219,6 +219,21 @@ def use_definition(side: Node, claim: Claim) -> Iterator[Candidate]:
         yield f"the right side should be {name} = {_text(node)}", Node("name", (), name, name)
 
 
+def square(side: Node, claim: Claim) -> Iterator[Candidate]:
+    """A missing square: 1 - tanh(x) for 1 - tanh(x)**2, sigmoid(x) for sigmoid(x)**2 (entrywise)."""
+    for path, sub in paths(side):
+        if sub.op in ("call", "fapply", "name") and not _under_power(side, path):
+            squared = Node("pow", (sub, num(2)), None, f"{_text(sub)}**2")
+            yield f"{_text(sub)} should be squared", replace_at(side, path, squared)
+
+
+def _under_power(side: Node, path: tuple) -> bool:
+    node = side
+    for k in path[:-1]:
+        node = node.args[k]
+    return bool(path) and node.op == "pow"
+
+
 REPAIRS: dict[str, Callable[..., Iterator[Candidate]]] = {
     "transpose": transpose_name,
     "transpose-side": transpose_side,
@@ -229,4 +244,5 @@ REPAIRS: dict[str, Callable[..., Iterator[Candidate]]] = {
     "derivative-factor": derivative_factor,
     "swap-name": swap_name,
     "definition": use_definition,
+    "square": square,
 }
