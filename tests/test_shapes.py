@@ -43,6 +43,15 @@ def shape(text):
     ("hadamard(v, fprime(b))", ("m", 1)),
     ("ind(c > 0)*x", ("n", 1)),
     ("onehot(k, m)", ("m", 1)),
+    ("W[k, 0]", ()),
+    ("v.T[k]", ()),                 # a row vector is indexed along its columns
+    ("x.T @ x @ v.T", (1, "m")),    # the 1 x 1 product x.T @ x is a (1, 1) matrix for the next @
+    ("v @ (x.T @ x)", ("m", 1)),
+    ("(x.T @ x) @ (x.T @ x)", ()),
+    ("1 / x", ("n", 1)),            # `/` is entrywise
+    ("x / x", ("n", 1)),
+    ("W / W", ("m", "n")),
+    ("c / W", ("m", "n")),
 ])
 def test_shapes_of_sub_expressions(text, expected):
     assert shape(text) == expected
@@ -59,7 +68,14 @@ def test_shapes_of_sub_expressions(text, expected):
     ("grad(c, k)", "the variable of grad must be"),
     ("softmax(W)", "needs a vector"),
     ("(c > 0) + 1", "wrap it in ind"),
-    ("W @ c", "@ is the matrix product"),
+    ("W @ c", "(m, n) times a scalar (1, 1): @ is the matrix product"),
+    ("c @ W", "a scalar (1, 1) times (m, n)"),
+    ("x[k]", "the index k ranges over m values (index(m)) but the axis it indexes has n entries"),
+    ("W[0, k]", "the index k ranges over m values (index(m)) but the axis it indexes has n entries"),
+    ("W.T[k, 0]", "the index k ranges over m values (index(m)) but the axis it indexes has n entries"),
+    ("onehot(k, n)", "the index k ranges over m values"),
+    ("W / x", "(m, n) divided by (n, 1): `/` divides entry by entry"),
+    ("W / W.T", "(m, n) divided by (n, m)"),
 ])
 def test_ill_typed_sub_expressions_name_both_shapes(text, message):
     with pytest.raises(ShapeError) as info:
@@ -83,3 +99,56 @@ def test_a_dropped_transpose_in_a_square_looking_claim_is_ill_typed():
     result = verdict_of(SYMBOLS + '[check]\nlhs = "grad(v.T*(W*x), x)"\nrhs = "W*v"\n')
     assert result.verdict == "ill-typed"
     assert "W*v: (m, n) times (m, 1)" in result.message
+
+
+LITERAL = '''
+[symbols]
+x = "vector(3)"
+W = "matrix(2, 3)"
+i = "index(3)"
+j = "index(2)"
+'''
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x[3]", "index 3 out of range for an axis of 3 entries"),
+    ("W[2, 0]", "index 2 out of range for an axis of 2 entries"),
+    ("W[i, 0]", "the index i ranges over 3 values (index(3)) but the axis it indexes has 2 entries"),
+])
+def test_indices_are_checked_against_literal_dimensions(text, message):
+    claim = make_claim(LITERAL + f'[check]\nlhs = "{text}"\nrhs = "0"\n')
+    with pytest.raises(ShapeError) as info:
+        infer_shape(claim.steps[0], ShapeEnv(claim))
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["x[2]", "W[1, 2]", "W[j, i]", "x[j]"])  # index(2) fits an axis of 3
+def test_indices_inside_literal_dimensions_are_accepted(text):
+    claim = make_claim(LITERAL + f'[check]\nlhs = "{text}"\nrhs = "0"\n')
+    assert infer_shape(claim.steps[0], ShapeEnv(claim)) == ()
+
+
+def test_an_index_over_the_wrong_dimension_is_ill_typed_not_an_error():
+    result = verdict_of('[symbols]\nx = "vector(n)"\nb = "vector(m)"\ni = "index(m)"\n[check]\nlhs = "x[i]"\nrhs = "b[i]"\n')
+    assert result.verdict == "ill-typed"
+    assert "x[i]: the index i ranges over m values (index(m)) but the axis it indexes has n entries" in result.message
+
+
+def test_a_product_through_a_one_by_one_is_proved_equal_to_scaling():
+    result = verdict_of('[symbols]\nx = "vector(n)"\na = "vector(n)"\nb = "vector(m)"\n'
+                        '[check]\nlhs = "x.T @ a @ b.T"\nrhs = "(x.T*a)*b.T"\n')
+    assert result.verdict == "proved", result.message
+    assert result.numeric.shapes[-1] == {"n": 64, "m": 65}      # the large shape too
+
+
+@pytest.mark.parametrize("lhs, rhs", [("1 / x", "x**-1"), ("x / y", "hadamard(x, y**-1)")])
+def test_division_by_an_array_is_entrywise(lhs, rhs):
+    result = verdict_of(f'[symbols]\nx = "vector(n)"\ny = "vector(n)"\nW = "matrix(m, n)"\n'
+                        f'[check]\nlhs = "{lhs}"\nrhs = "{rhs}"\n')
+    assert result.verdict == "proved", result.message
+
+
+def test_division_of_arrays_of_different_shapes_is_ill_typed():
+    result = verdict_of(SYMBOLS + '[check]\nlhs = "W / W.T"\nrhs = "W"\n')
+    assert result.verdict == "ill-typed"
+    assert "W / W.T: (m, n) divided by (n, m): `/` divides entry by entry" in result.message

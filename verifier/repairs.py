@@ -12,10 +12,13 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, Iterator
 
+from .errors import ShapeError
 from .model import Claim
+from .shapes import ShapeEnv, infer_shape
 from .tree import Node, num
 
 Candidate = tuple[str, Node]
+Factor = tuple[str, Node]   # (text, tree) of a factor such as 1/2 or 1/(m*n)
 
 
 def paths(node: Node, here: tuple = ()) -> Iterator[tuple[tuple, Node]]:
@@ -37,8 +40,23 @@ def _text(node: Node) -> str:
     return node.text or str(node)
 
 
+def _shape(node: Node, claim: Claim) -> tuple | None:
+    """The shape of a sub-tree, or None when it (or a [let] it reads) does not type-check."""
+    try:
+        return infer_shape(node, ShapeEnv(claim))
+    except (ShapeError, KeyError):
+        return None
+
+
+def _transposable(node: Node, claim: Claim) -> bool:
+    """Transposing a scalar (or a collapsed 1 x 1 product) changes nothing: never offered."""
+    shape = _shape(node, claim)
+    return shape is not None and shape != ()
+
+
 def transpose_side(side: Node, claim: Claim) -> Iterator[Candidate]:
-    yield "transpose the whole side", Node("T", (side,), None, f"({_text(side)}).T")
+    if _transposable(side, claim):
+        yield "transpose the whole side", Node("T", (side,), None, f"({_text(side)}).T")
 
 
 def transpose_name(side: Node, claim: Claim) -> Iterator[Candidate]:
@@ -46,9 +64,11 @@ def transpose_name(side: Node, claim: Claim) -> Iterator[Candidate]:
     arrays = {s.name for s in claim.symbols if s.kind in ("vector", "matrix")} | {n for n, _ in claim.lets}
     for path, sub in paths(side):
         if sub.op == "T" and sub.args[0].op == "name" and sub.args[0].value in arrays:
-            yield f"drop the transpose of {sub.args[0].value}", replace_at(side, path, sub.args[0])
+            if _transposable(sub.args[0], claim):
+                yield f"drop the transpose of {sub.args[0].value}", replace_at(side, path, sub.args[0])
         elif sub.op == "name" and sub.value in arrays and not _under_transpose(side, path):
-            yield f"transpose {sub.value}", replace_at(side, path, Node("T", (sub,), None, f"{sub.value}.T"))
+            if _transposable(sub, claim):
+                yield f"transpose {sub.value}", replace_at(side, path, Node("T", (sub,), None, f"{sub.value}.T"))
 
 
 def _under_transpose(side: Node, path: tuple) -> bool:
@@ -67,10 +87,41 @@ def negate(side: Node, claim: Claim) -> Iterator[Candidate]:
         yield "off by a factor -1", Node("neg", (side,), None, f"-({_text(side)})")
 
 
-def scale(side: Node, claim: Claim, factor: Fraction | None = None) -> Iterator[Candidate]:
-    """A constant factor: the diagnosis passes the ratio of the two sides when it is constant."""
-    if factor is not None and factor not in (0, 1, -1):
-        yield f"off by a factor {factor}", Node("mul", (num(factor), side), None, f"{factor}*({_text(side)})")
+def make_factor(constant: Fraction, powers: dict[str, int]) -> Factor:
+    """The factor constant * prod(name ** power) as (text, tree): 1/2, 1/(m*n), 2*T/N, m**2."""
+    def product(items: list[Node]) -> Node:
+        out = items[0]
+        for item in items[1:]:
+            out = Node("mul", (out, item), None, f"{out.text}*{item.text}")
+        return out
+
+    def power(name: str, e: int) -> Node:
+        base = Node("name", (), name, name)
+        return base if e == 1 else Node("pow", (base, num(e)), None, f"{name}**{e}")
+
+    if not any(powers.values()):
+        return str(constant), num(constant)
+    top = [num(constant.numerator)] if constant.numerator != 1 or not any(e > 0 for e in powers.values()) else []
+    top += [power(n, e) for n, e in powers.items() if e > 0]
+    bottom = [num(constant.denominator)] if constant.denominator != 1 else []
+    bottom += [power(n, -e) for n, e in powers.items() if e < 0]
+    numerator = product(top)
+    if not bottom:
+        return numerator.text, numerator
+    denominator = product(bottom)
+    under = denominator.text if len(bottom) == 1 and denominator.op != "pow" else f"({denominator.text})"
+    over = numerator.text if len(top) == 1 else f"({numerator.text})"
+    text = f"{over}/{under}"
+    return text, Node("div", (numerator, denominator), None, text)
+
+
+def scale(side: Node, claim: Claim, factors: list[Factor] = ()) -> Iterator[Candidate]:
+    """A lost factor: the diagnosis passes the ratios lhs / rhs it fitted at every shape and point tried,
+    a constant (1/2) or one that depends on the dimensions or a scalar symbol (1/(m*n), 1/T)."""
+    for text, factor in factors:
+        if factor.op == "num" and factor.value in (0, 1, -1):
+            continue
+        yield f"off by a factor {text}", Node("mul", (factor, side), None, f"{text}*({_text(side)})")
 
 
 def function_of_one_minus(side: Node, claim: Claim) -> Iterator[Candidate]:
@@ -168,6 +219,21 @@ def use_definition(side: Node, claim: Claim) -> Iterator[Candidate]:
         yield f"the right side should be {name} = {_text(node)}", Node("name", (), name, name)
 
 
+def square(side: Node, claim: Claim) -> Iterator[Candidate]:
+    """A missing square: 1 - tanh(x) for 1 - tanh(x)**2, sigmoid(x) for sigmoid(x)**2 (entrywise)."""
+    for path, sub in paths(side):
+        if sub.op in ("call", "fapply", "name") and not _under_power(side, path):
+            squared = Node("pow", (sub, num(2)), None, f"{_text(sub)}**2")
+            yield f"{_text(sub)} should be squared", replace_at(side, path, squared)
+
+
+def _under_power(side: Node, path: tuple) -> bool:
+    node = side
+    for k in path[:-1]:
+        node = node.args[k]
+    return bool(path) and node.op == "pow"
+
+
 REPAIRS: dict[str, Callable[..., Iterator[Candidate]]] = {
     "transpose": transpose_name,
     "transpose-side": transpose_side,
@@ -178,4 +244,5 @@ REPAIRS: dict[str, Callable[..., Iterator[Candidate]]] = {
     "derivative-factor": derivative_factor,
     "swap-name": swap_name,
     "definition": use_definition,
+    "square": square,
 }

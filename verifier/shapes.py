@@ -82,23 +82,34 @@ def _addsub(node, shapes, env):
 
 
 def _mul(node, shapes, env):
+    """`*` scales when a side is a scalar and is the matrix product otherwise; `@` is always the matrix
+    product, a scalar operand (a 1 x 1 product collapsed, `x.T @ a`) counting as a 1 x 1 matrix. Both back
+    ends scale by a scalar, which is what the 1 x 1 matrix product does whenever the shapes fit."""
     a, b = shapes
     _no_bool(node, shapes)
     if node.op == "mul" and (a == () or b == ()):
         return a or b
-    if a == () or b == ():
-        raise ShapeError(node.text, "@ is the matrix product; use * to scale by a scalar")
-    if a[1] != b[0]:
+    left, right = a or (1, 1), b or (1, 1)
+    if left[1] != right[0]:
+        if a == () or b == ():
+            raise ShapeError(node.text, f"{_matrix_words(a)} times {_matrix_words(b)}: @ is the matrix "
+                                        "product (a scalar counts as 1 x 1); use * to scale by a scalar")
         raise ShapeError(node.text, f"{fmt_shape(a)} times {fmt_shape(b)}")
-    return collapse((a[0], b[1]))
+    return collapse((left[0], right[1]))
+
+
+def _matrix_words(shape: tuple) -> str:
+    return "a scalar (1, 1)" if shape == () else fmt_shape(shape)
 
 
 def _div(node, shapes, env):
+    """`/` is entrywise: a scalar by anything, anything by a scalar, or two arrays of one shape."""
     a, b = shapes
     _no_bool(node, shapes)
     if b == () or a == () or a == b:
         return a or b
-    raise ShapeError(node.text, f"{fmt_shape(a)} divided by {fmt_shape(b)}")
+    raise ShapeError(node.text, f"{fmt_shape(a)} divided by {fmt_shape(b)}: `/` divides entry by entry, "
+                                "so both sides need the same shape (or one of them a scalar)")
 
 
 def _pow(node, shapes, env):
@@ -127,7 +138,28 @@ def _index(node, shapes, env):
         raise ShapeError(node.text, f"cannot index a {fmt_shape(base)}")
     if len(idx) == 1 and not is_vector(base):
         raise ShapeError(node.text, f"one index into a {fmt_shape(base)} matrix; use W[i, j]")
+    axes = [base[0] if base[1] == 1 else base[1]] if len(idx) == 1 else list(base)
+    for arg, axis in zip(node.args[1:], axes):
+        _check_index_range(node, arg, axis, env)
     return ()
+
+
+def _check_index_range(node: Node, arg: Node, axis, env) -> None:
+    """An index symbol must range over the indexed axis (index(m) into an axis of n is a type error,
+    not an out-of-range entry at some shapes); a literal index must fall inside a literal dimension."""
+    if arg.op == "name":
+        spec = env.claim.symbol(arg.value)
+        if spec is None or spec.kind != "index":
+            return
+        (bound,) = spec.dims
+        fits = bound <= axis if isinstance(bound, int) and isinstance(axis, int) else bound == axis
+        if not fits:
+            raise ShapeError(node.text, f"the index {arg.value} ranges over {bound} values (index({bound})) but "
+                                        f"the axis it indexes has {axis} entries")
+    elif arg.op == "num" and isinstance(axis, int):
+        if arg.value.denominator != 1 or not 0 <= arg.value < axis:
+            raise ShapeError(node.text, f"index {arg.value} out of range for an axis of {axis} entries "
+                                        "(indices count from 0)")
 
 
 def _call(node, shapes, env):
@@ -177,7 +209,9 @@ def _size(node: Node, env: ShapeEnv, usage: str):
 def _onehot(node, shapes, env):
     if shapes[0] != ():
         raise ShapeError(node.text, "onehot(i, n) needs a scalar index")
-    return (_size(node.args[1], env, "onehot(i, n)"), 1)
+    size = _size(node.args[1], env, "onehot(i, n)")
+    _check_index_range(node, node.args[0], size, env)
+    return (size, 1)
 
 
 def _vector(node, shapes, env):

@@ -38,7 +38,7 @@ REGION = ("points: a box (reals in [-2, 2], positives in [0.1, 3]), magnitudes f
 def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = True) -> Result:
     start = time.perf_counter()
     base = dict(id=claim.id, path=claim.path, expect=claim.expect, claim=claim)
-    explain = (lambda verdict, step: make_diagnosis(claim, verdict, step, seed=settings.seed,
+    explain = (lambda verdict, step: make_diagnosis(claim, verdict, step, seed=settings.seed, settings=settings,
                                                     timeout=settings.timeout)) if diagnose \
         else (lambda verdict, step: None)
     try:
