@@ -173,7 +173,7 @@ def parse_claim(data: dict, path: str) -> Claim:
     _no_unknown(data, TOP_KEYS, path, "")
     claim_id = _string(data, "id", path)
     if not ID_PATTERN.fullmatch(claim_id):
-        raise ClaimFileError(path, "id", "malformed id", text=claim_id,
+        raise ClaimFileError(path, "id", "malformed id", text=repr(claim_id),
                              expected="dotted words such as `mlp2.delta-hidden`")
     expect = data.get("expect")
     if expect not in (None, "holds", "fails"):

@@ -11,7 +11,8 @@ catalog's LaTeX quotes with `&=` and `a < b`) passes through unchanged.
   the starts of HTML tags, comments and entities neutralised (``<script`` ->
   ``&lt;script``, ``&amp;`` -> ``&amp;amp;``).
 - ``code``: a Markdown code span that no backtick in the text can close early.
-- ``quote_lines``: a multi-line quote as block-quote lines, each escaped inline.
+- ``quote_lines``: a multi-line quote as block-quote lines, each escaped inline, a
+  leading ``#`` escaped (no heading inside the quote).
 """
 
 from __future__ import annotations
@@ -56,7 +57,13 @@ def code(text) -> str:
 
 def quote_lines(text) -> list[str]:
     """A multi-line quote as Markdown block-quote lines, each line escaped inline."""
-    return [f"> {inline(line)}" for line in str(text).splitlines()]
+    return [f"> {_no_heading(inline(line))}" for line in str(text).splitlines()]
+
+
+def _no_heading(line: str) -> str:
+    """A leading `#` escaped, so that a quoted line cannot become a heading."""
+    stripped = line.lstrip(" ")
+    return line if not stripped.startswith("#") else line[: len(line) - len(stripped)] + "\\" + stripped
 
 
 def describe_char(ch: str) -> str:
