@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from .cache import ResultCache, split_cached, store_results
 from .loader import find_claim_files
 from .report import make_report, render_json, render_markdown, write_atomic
 from .runner import load_all, run_claims
@@ -75,7 +76,12 @@ def check_timeout(ctx, param, value: float) -> float:
               help="Random points per step, shape and function, in both engines.")
 @click.option("--large-size", "large", default=64, show_default=True, type=click.IntRange(min=0, max=4096),
               help="Dimension size of the numeric check's large shape (0: small shapes only).")
-def main(paths, report_path, json_path, no_report, pattern, seed, timeout, jobs, points, large):
+@click.option("--cache-dir", default=".verify-cache", show_default=True, type=click.Path(path_type=Path),
+              help="Folder of cached results (keyed by file content, verifier source and settings).")
+@click.option("--no-cache", is_flag=True, envvar="VERIFY_DERIVATIONS_NO_CACHE",
+              help="Verify every claim again; neither read nor write the cache.")
+def main(paths, report_path, json_path, no_report, pattern, seed, timeout, jobs, points, large, cache_dir,
+         no_cache):
     """Verify the claim files under PATHS (default: derivations/) and write the reports."""
     paths = paths or (Path("derivations"),)
     missing = [p for p in paths if not os.path.lexists(p)]
@@ -84,7 +90,8 @@ def main(paths, report_path, json_path, no_report, pattern, seed, timeout, jobs,
     settings = Settings(seed=seed, points=points, timeout=timeout, large=large)
     previous = _on_sigterm()
     try:
-        code = _run(paths, pattern, settings, jobs, None if no_report else (report_path, json_path))
+        code = _run(paths, pattern, settings, jobs, None if no_report else (report_path, json_path),
+                    None if no_cache else ResultCache(cache_dir))
     except KeyboardInterrupt:
         click.echo("interrupted: workers stopped; no report file is half-written", err=True)
         code = EXIT_INTERRUPTED
@@ -96,8 +103,9 @@ def main(paths, report_path, json_path, no_report, pattern, seed, timeout, jobs,
     sys.exit(code)
 
 
-def _run(paths, pattern, settings: Settings, jobs: int, report_paths) -> int:
-    claims, load_errors = load_all(find_claim_files(paths))
+def _run(paths, pattern, settings: Settings, jobs: int, report_paths, cache) -> int:
+    digests: dict[str, str] = {}
+    claims, load_errors = load_all(find_claim_files(paths), digests=digests)
     keep = select(pattern)
     claims = [c for c in claims if keep(c.id)]
     load_errors = [e for e in load_errors if keep(e.id)]
@@ -106,13 +114,15 @@ def _run(paths, pattern, settings: Settings, jobs: int, report_paths) -> int:
                        + (f" match -k {terminal(repr(pattern))}" if pattern else ""))
     for err in load_errors:
         click.echo(f"error: {terminal(err.message)}", err=True)
+    cached, claims, keys = split_cached(cache, claims, digests, settings)
     with click.progressbar(length=len(claims), label="verifying", file=sys.stderr,
                            item_show_func=lambda r: terminal(r.id) if r else None) as bar:
-        results = run_claims(claims, settings, jobs=jobs, on_result=lambda r: bar.update(1, r))
-    results = load_errors + results
+        fresh = run_claims(claims, settings, jobs=jobs, on_result=lambda r: bar.update(1, r))
+    store_results(cache, fresh, keys)
+    results = load_errors + cached + fresh
     for r in sorted(results, key=lambda r: r.id):
         flag = "" if r.agrees else ("  <- not verified" if r.claim is None else f"  <- expected {r.expect or 'holds'}")
-        click.echo(f"{r.verdict:12} {terminal(r.id)}{flag}")
+        click.echo(f"{r.verdict:12} {terminal(r.id)}{flag}{'  (cached)' if getattr(r, 'cached', False) else ''}")
     report = make_report(results, seed=settings.seed)
     if report_paths:
         _write_reports(report, *report_paths)

@@ -8,6 +8,7 @@ an expression uses must be declared in [symbols] or defined earlier in [let].
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import re
 import stat
@@ -58,9 +59,19 @@ def _walk(folder: Path) -> list[Path]:
 
 def load_claim(path) -> Claim:
     """A validated Claim, or one ClaimFileError naming the file (never another exception)."""
+    return load_claim_and_digest(path)[0]
+
+
+def load_claim_and_digest(path) -> tuple[Claim, str]:
+    """The claim and the sha256 of the very bytes it was read from (the result cache's key)."""
     path = Path(path)
     where = str(path)
-    text = _decode(read_bounded(path), where)
+    raw = read_bounded(path)
+    return _load_bytes(raw, where), hashlib.sha256(raw).hexdigest()
+
+
+def _load_bytes(raw: bytes, where: str) -> Claim:
+    text = _decode(raw, where)
     data = parse_toml(text, where)
     try:
         return parse_claim(data, where)

@@ -65,6 +65,8 @@ def claim_entry(r: Result) -> dict:
             "diagnosis": asdict(r.diagnosis) if r.diagnosis else None,
         },
     }
+    if getattr(r, "cached", False):  # served from the result cache; absent on a fresh verdict
+        entry["cached"] = True
     return entry
 
 
@@ -115,7 +117,7 @@ def _claim_section(c: dict, seed: int):
     if c["title"]:
         yield f"**{inline(c['title'])}**"
         yield ""
-    agree = "as expected" if c["agrees"] else "NOT as expected"
+    agree = ("as expected" if c["agrees"] else "NOT as expected") + ("; cached result" if c.get("cached") else "")
     yield f"Verdict: **{c['verdict']}** (expected: {c['expect'] or 'not stated'}, {agree}). {inline(c['message'])}"
     yield ""
     if c["claim"]:

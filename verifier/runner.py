@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 
 from . import limits
 from .errors import ClaimFileError
-from .loader import load_claim
+from .loader import load_claim_and_digest
 from .model import Claim, Result
 from .verify import Settings, error_result, verify
 
@@ -33,17 +33,21 @@ _PR_SET_PDEATHSIG = 1          # from <sys/prctl.h>
 _PARENT_POLL_SECONDS = 0.5     # the fallback watch of os.getppid()
 
 
-def load_all(paths) -> tuple[list[Claim], list[Result]]:
+def load_all(paths, *, digests: dict | None = None) -> tuple[list[Claim], list[Result]]:
     """Claims from the files, and one error Result per malformed file or repeated id.
 
     Two files with one id are both reported, naming each other, and neither is
-    verified: which one is "the real one" is not ours to guess.
+    verified: which one is "the real one" is not ours to guess.  ``digests``, when
+    given, receives claim.path -> sha256 of the bytes the claim was read from.
     """
     loaded: list[Claim] = []
     errors: list[Result] = []
     for path in paths:
         try:
-            loaded.append(load_claim(path))
+            claim, digest = load_claim_and_digest(path)
+            loaded.append(claim)
+            if digests is not None:
+                digests[claim.path] = digest
         except ClaimFileError as exc:
             errors.append(error_result(str(path), str(path), str(exc)))
     by_id: dict[str, list[Claim]] = {}
