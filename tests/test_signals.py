@@ -20,8 +20,11 @@ from helpers import write_claim
 TRUE = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**2, x)"\nrhs = "2*x"\n'
 
 DRIVER = textwrap.dedent('''
-    import os, sys, time
+    import os, signal, sys, time
     import verifier.runner as runner
+
+    # As in a terminal: a run started in the background of a script inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def never_ends(claim, settings):
         with open(sys.argv[1] + ".tmp", "w") as f:
