@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from helpers import make_claim, write_claim
@@ -104,15 +106,18 @@ def test_oversized_file_is_refused_unread(tmp_path, monkeypatch):
         load_claim(path)
 
 
-def test_load_all_keeps_going_and_flags_repeated_ids(tmp_path):
+def test_load_all_keeps_going_and_reports_both_files_of_a_repeated_id(tmp_path):
     write_claim(tmp_path, "a.toml", '[check]\nlhs = "1"\nrhs = "1"\n', claim_id="same.id")
     write_claim(tmp_path, "b.toml", '[check]\nlhs = "2"\nrhs = "2"\n', claim_id="same.id")
     (tmp_path / "c.toml").write_text("not toml at all [", encoding="utf-8")
     write_claim(tmp_path, "d.toml", '[check]\nlhs = "3"\nrhs = "3"\n', claim_id="other.id")
     claims, errors = load_all(find_claim_files([tmp_path]))
-    assert [c.id for c in claims] == ["same.id", "other.id"]
-    messages = sorted(e.message for e in errors)
-    assert len(messages) == 2
-    assert "already used by" in messages[0] and "b.toml" in messages[0]
-    assert "c.toml" in messages[1] and "not valid TOML" in messages[1]
+    assert [c.id for c in claims] == ["other.id"]
     assert all(e.verdict == "error" for e in errors)
+    conflicts = [e for e in errors if e.id == "same.id"]
+    assert sorted(Path(e.path).name for e in conflicts) == ["a.toml", "b.toml"]
+    for e in conflicts:
+        assert "used by 2 files" in e.message and "a.toml" in e.message and "b.toml" in e.message
+        assert "none of them is verified" in e.message
+    (broken,) = [e for e in errors if e.id != "same.id"]
+    assert "c.toml" in broken.message and "not valid TOML" in broken.message

@@ -8,8 +8,12 @@ an expression uses must be declared in [symbols] or defined earlier in [let].
 from __future__ import annotations
 
 import ast
+import hashlib
+import os
 import re
+import stat
 import tomllib
+import warnings
 from pathlib import Path
 
 from . import limits
@@ -22,49 +26,165 @@ TOP_KEYS = {"id", "title", "claim", "expect", "source", "symbols", "let", "check
 CHECK_KEYS = {"lhs", "rhs", "steps", "relation", "where"}
 SOURCE_KEYS = {"seed", "quote", "reading"}
 RELATIONS = ("=", "<", "<=", ">", ">=")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)+$")
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)+")  # used with fullmatch
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # used with fullmatch
 KIND_ARITY = {"real": 0, "positive": 0, "function": 0, "index": 1, "vector": 1,
               "onehot": 1, "probability": 1, "matrix": 2}
 
 
 def find_claim_files(paths) -> list[Path]:
-    """Every .toml file under the given files and folders, sorted, without duplicates."""
+    """Every *.toml entry under the given files and folders, sorted, without duplicates.
+
+    Inside a folder, every entry whose name ends in .toml is listed, whatever it is
+    (a FIFO, a dangling or looping link, a folder named x.toml): the loader then
+    reports it, so nothing is skipped silently.  Links to folders are not followed.
+    An unreadable folder is listed too, and reported as unreadable.
+    """
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(q for q in p.rglob("*.toml") if q.is_file()))
+            found.extend(_walk(p))
         else:
             found.append(p)
-    unique: dict[Path, None] = {}
-    for p in found:
-        unique.setdefault(p, None)
-    return list(unique)
+    return list(dict.fromkeys(found))
+
+
+def _walk(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    unreadable: list[Path] = []
+    for root, dirs, files in os.walk(folder, onerror=lambda exc: unreadable.append(Path(exc.filename))):
+        found.extend(Path(root) / name for name in dirs + files if name.endswith(".toml"))
+    return sorted(found + unreadable)
 
 
 def load_claim(path) -> Claim:
+    """A validated Claim, or one ClaimFileError naming the file (never another exception)."""
+    return load_claim_and_digest(path)[0]
+
+
+def load_claim_and_digest(path) -> tuple[Claim, str]:
+    """The claim and the sha256 of the very bytes it was read from (the result cache's key)."""
     path = Path(path)
     where = str(path)
+    raw = read_bounded(path)
+    return _load_bytes(raw, where), hashlib.sha256(raw).hexdigest()
+
+
+def _load_bytes(raw: bytes, where: str) -> Claim:
+    text = _decode(raw, where)
+    data = parse_toml(text, where)
     try:
-        size = path.stat().st_size
+        return parse_claim(data, where)
+    except (RecursionError, MemoryError):
+        raise ClaimFileError(where, "", "claim is too large or too deeply nested to read") from None
+
+
+def read_bounded(path: Path) -> bytes:
+    """The bytes of a regular file, at most limits.MAX_FILE_BYTES of them, without blocking.
+
+    Opened with O_NONBLOCK (a FIFO cannot block the run) and checked with fstat on the
+    open descriptor (a link to /dev/zero or a folder is refused, not read); the size is
+    checked on the bytes actually read, never on what stat says.
+    """
+    where = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
     except OSError as exc:
-        raise ClaimFileError(where, "", f"cannot read the file ({exc.strerror})") from None
-    if size > limits.MAX_FILE_BYTES:
-        raise ClaimFileError(where, "", f"file is {size} bytes, over the limit of {limits.MAX_FILE_BYTES}")
+        raise ClaimFileError(where, "", f"cannot read the file ({exc.strerror or exc})") from None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ClaimFileError(where, "", "file is not UTF-8 text") from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ClaimFileError(where, "", f"not a regular file ({_file_type(mode)})",
+                                 expected="a .toml claim file")
+        chunks, size = [], 0
+        while size <= limits.MAX_FILE_BYTES:
+            chunk = os.read(fd, limits.MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ClaimFileError(where, "", f"cannot read the file ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if size > limits.MAX_FILE_BYTES:
+        raise ClaimFileError(where, "", f"file is over the limit of {limits.MAX_FILE_BYTES} bytes")
+    return b"".join(chunks)
+
+
+def _file_type(mode: int) -> str:
+    kinds = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _decode(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark is accepted and dropped
+    except UnicodeDecodeError as exc:
+        raise ClaimFileError(where, "", f"file is not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def parse_toml(text: str, where: str) -> dict:
+    """tomllib.loads, after a bound on the nesting of arrays and inline tables."""
+    depth = toml_nesting(text)
+    if depth > limits.MAX_TOML_DEPTH:
+        raise ClaimFileError(where, "", f"arrays or inline tables nested {depth} deep",
+                             expected=f"at most {limits.MAX_TOML_DEPTH} levels")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClaimFileError(where, "", f"not valid TOML ({exc})") from None
-    return parse_claim(data, where)
+    except (RecursionError, MemoryError):
+        raise ClaimFileError(where, "", "TOML nested too deeply to read") from None
+
+
+def toml_nesting(text: str) -> int:
+    """The deepest nesting of [ and { outside strings and comments (an upper bound for tomllib's)."""
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch == "#":
+            i = _skip_to(text, "\n", i + 1) - 1
+        elif ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            i = _string_end(text, i + len(quote), quote) - 1
+        i += 1
+    return deepest
+
+
+def _string_end(text: str, i: int, quote: str) -> int:
+    """The index after the string that starts at i (its opening quote already skipped)."""
+    escapes = quote[0] == '"'
+    while i < len(text):
+        if escapes and text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(quote, i):
+            return i + len(quote)
+        if len(quote) == 1 and text[i] == "\n":  # an unterminated one-line string: tomllib will refuse it
+            return i
+        i += 1
+    return i
+
+
+def _skip_to(text: str, target: str, i: int) -> int:
+    found = text.find(target, i)
+    return len(text) if found < 0 else found
 
 
 def parse_claim(data: dict, path: str) -> Claim:
     _no_unknown(data, TOP_KEYS, path, "")
     claim_id = _string(data, "id", path)
-    if not ID_PATTERN.match(claim_id):
-        raise ClaimFileError(path, "id", "malformed id", text=claim_id,
+    if not ID_PATTERN.fullmatch(claim_id):
+        raise ClaimFileError(path, "id", "malformed id", text=repr(claim_id),
                              expected="dotted words such as `mlp2.delta-hidden`")
     expect = data.get("expect")
     if expect not in (None, "holds", "fails"):
@@ -74,11 +194,12 @@ def parse_claim(data: dict, path: str) -> Claim:
         values=frozenset({s.name for s in symbols if s.kind != "function"} | _dim_names(symbols)),
         functions=frozenset(s.name for s in symbols if s.kind == "function"),
     )
-    lets, scope = _parse_lets(data.get("let", {}), scope, path)
+    parse = NodeBudget()
+    lets, scope = _parse_lets(data.get("let", {}), scope, path, parse)
     check = data.get("check")
     if not isinstance(check, dict):
         raise ClaimFileError(path, "check", "missing [check] table", expected="lhs and rhs, or steps")
-    steps, chain = _parse_steps(check, scope, path)
+    steps, chain = _parse_steps(check, scope, path, parse)
     relation = check.get("relation", "=")
     if relation not in RELATIONS:
         raise ClaimFileError(path, "check.relation", "unknown relation", text=str(relation),
@@ -88,12 +209,28 @@ def parse_claim(data: dict, path: str) -> Claim:
                              text=relation, expected="`=` or lhs/rhs instead of steps")
     where = check.get("where")
     if where is not None:
-        where = parse_expression(where, scope, path=path, key="check.where")
+        where = parse(where, scope, path=path, key="check.where")
     return Claim(
         id=claim_id, title=_string(data, "title", path), statement=_string(data, "claim", path),
         path=path, steps=steps, chain=chain, relation=relation, where=where, expect=expect,
         sources=_parse_sources(data.get("source", []), path), symbols=symbols, lets=lets,
     )
+
+
+class NodeBudget:
+    """parse_expression with a cap on the nodes of all of one file's expressions together,
+    so that loading any file costs at most a fixed amount of work (limits.MAX_CLAIM_NODES)."""
+
+    def __init__(self):
+        self.left = limits.MAX_CLAIM_NODES
+
+    def __call__(self, text, scope, *, path, key):
+        node = parse_expression(text, scope, path=path, key=key)
+        self.left -= sum(1 for _ in node.walk())
+        if self.left < 0:
+            raise ClaimFileError(path, key, f"the file's expressions have more than {limits.MAX_CLAIM_NODES} "
+                                 "parts in all", expected="a smaller claim (split it into several files)")
+        return node
 
 
 def _string(data, key, path, *, required=True):
@@ -143,7 +280,7 @@ def _parse_symbols(raw, path) -> tuple[SymbolSpec, ...]:
 
 
 def _check_new_name(name, path, key):
-    if not NAME_PATTERN.match(name) or name in CONSTANTS:
+    if not NAME_PATTERN.fullmatch(name) or name in CONSTANTS:
         raise ClaimFileError(path, key, "bad name", text=name, expected="a letter then letters, digits or _")
     if lookup(name) or name in SPECIAL:
         raise ClaimFileError(path, key, f"`{name}` is a built-in function name", text=name,
@@ -155,8 +292,12 @@ def parse_kind(name: str, text, path: str, key: str) -> SymbolSpec:
     expected = "real, positive, index(n), vector(n), matrix(m, n), onehot(n), probability(n) or function"
     if not isinstance(text, str):
         raise ClaimFileError(path, key, "kind must be a string", text=repr(text)[:80], expected=expected)
+    if not text.isascii():
+        raise ClaimFileError(path, key, "a kind is written in ASCII only", text=text, expected=expected)
     try:
-        node = ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            node = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ClaimFileError(path, key, "unreadable kind", text=text, expected=expected) from None
     if isinstance(node, ast.Name):
@@ -169,7 +310,7 @@ def parse_kind(name: str, text, path: str, key: str) -> SymbolSpec:
         raise ClaimFileError(path, key, "unknown kind or wrong number of dimensions", text=text, expected=expected)
     dims = []
     for arg in args:
-        if isinstance(arg, ast.Name) and NAME_PATTERN.match(arg.id):
+        if isinstance(arg, ast.Name) and NAME_PATTERN.fullmatch(arg.id):
             dims.append(arg.id)
         elif isinstance(arg, ast.Constant) and type(arg.value) is int and 1 <= arg.value <= limits.MAX_LITERAL_DIM:
             dims.append(arg.value)
@@ -183,7 +324,7 @@ def _dim_names(specs) -> set[str]:
     return {d for s in specs for d in s.dims if isinstance(d, str)}
 
 
-def _parse_lets(raw, scope: Scope, path):
+def _parse_lets(raw, scope: Scope, path, parse):
     if not isinstance(raw, dict):
         raise ClaimFileError(path, "let", "must be a table of name = \"expression\"")
     if len(raw) > limits.MAX_LETS:
@@ -194,12 +335,12 @@ def _parse_lets(raw, scope: Scope, path):
         _check_new_name(name, path, key)
         if name in scope.values or name in scope.functions:
             raise ClaimFileError(path, key, f"`{name}` is already declared", text=name, expected="a new name")
-        lets.append((name, parse_expression(text, scope, path=path, key=key)))
+        lets.append((name, parse(text, scope, path=path, key=key)))
         scope = Scope(values=scope.values | {name}, functions=scope.functions)
     return tuple(lets), scope
 
 
-def _parse_steps(check, scope, path):
+def _parse_steps(check, scope, path, parse):
     _no_unknown(check, CHECK_KEYS, path, "check")
     if "steps" in check:
         if "lhs" in check or "rhs" in check:
@@ -208,9 +349,9 @@ def _parse_steps(check, scope, path):
         if not isinstance(raw, list) or not 2 <= len(raw) <= limits.MAX_STEPS:
             raise ClaimFileError(path, "check.steps", "must be a list of 2 or more expressions",
                                  expected=f"steps = [\"e0\", \"e1\", ...] (at most {limits.MAX_STEPS})")
-        return tuple(parse_expression(t, scope, path=path, key=f"check.steps[{i}]")
+        return tuple(parse(t, scope, path=path, key=f"check.steps[{i}]")
                      for i, t in enumerate(raw)), True
     for side in ("lhs", "rhs"):
         if side not in check:
             raise ClaimFileError(path, f"check.{side}", "missing", expected="lhs and rhs, or steps")
-    return tuple(parse_expression(check[s], scope, path=path, key=f"check.{s}") for s in ("lhs", "rhs")), False
+    return tuple(parse(check[s], scope, path=path, key=f"check.{s}") for s in ("lhs", "rhs")), False

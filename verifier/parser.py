@@ -8,12 +8,14 @@ name and literal is checked here against a whitelist before anything is built.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from . import limits
 from .errors import UnsafeExpression
+from .textsafe import describe_char
 from .functions import ALIASES, SPECIAL, known_function_names, lookup
 from .tree import Node, num
 
@@ -38,13 +40,31 @@ class _Parser:
     def __init__(self, text: str, scope: Scope, path: str, key: str):
         self.text, self.scope, self.path, self.key = text, scope, path, key
         self.count = 0
+        # Offsets of line starts: a segment costs its own length, not the whole text's
+        # (ast.get_source_segment splits the text again on every call: quadratic).
+        self.line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self.constants: dict = {}  # id(node) -> (node, folded value)
 
     def fail(self, problem: str, node: ast.AST | None = None, expected: str | None = None):
         snippet = self.segment(node) if node is not None else self.text
         raise UnsafeExpression(self.path, self.key, problem, text=snippet, expected=expected)
 
     def segment(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.text, node) or self.text
+        """The node's source text.  The text is ASCII, so ast's byte offsets are character offsets."""
+        try:
+            start = self.line_starts[node.lineno - 1] + node.col_offset
+            end = self.line_starts[node.end_lineno - 1] + node.end_col_offset
+        except (AttributeError, IndexError, TypeError):
+            return self.text
+        return self.text[start:end] or self.text
+
+    def constant(self, node: Node, origin: ast.AST) -> Fraction | None:
+        """The folded value of a constant sub-tree, refused when it would be too large."""
+        try:
+            return constant_value(node, self.constants)
+        except ConstantTooLarge as exc:
+            self.fail(f"constant too large ({exc})", origin,
+                      f"constants of at most {limits.MAX_CONSTANT_BITS} bits")
 
     def build(self, node: ast.AST, depth: int = 0) -> Node:
         self.count += 1
@@ -94,10 +114,12 @@ class _Parser:
         left, right = self.build(node.left, d), self.build(node.right, d)
         if op == "pow":
             self.check_exponent(right, node)
-        return Node(op, (left, right), None, self.segment(node))
+        result = Node(op, (left, right), None, self.segment(node))
+        self.constant(result, node)  # folds (and bounds) every constant sub-tree once, bottom up
+        return result
 
     def check_exponent(self, exponent: Node, node):
-        value = constant_value(exponent)
+        value = self.constant(exponent, node)
         if value is not None and abs(value) > limits.MAX_CONSTANT_EXPONENT:
             self.fail("constant exponent too large", node, f"|exponent| <= {limits.MAX_CONSTANT_EXPONENT}")
 
@@ -176,7 +198,7 @@ class _Parser:
             self.need_args(node, name, args, 2, 3)
             order = 1
             if len(args) == 3:
-                order = constant_value(args[2])
+                order = self.constant(args[2], node)
                 if order is None or order.denominator != 1 or not 1 <= order <= 4:
                     self.fail("derivative order must be 1 to 4", node)
             return Node("diff", args[:2], int(order), self.segment(node))
@@ -185,7 +207,7 @@ class _Parser:
             return Node(name, args, None, self.segment(node))
         if name == "limit":
             self.need_args(node, name, args, 3)
-            if args[1].op != "name" or constant_value(args[2]) is None:
+            if args[1].op != "name" or self.constant(args[2], node) is None:
                 self.fail("limit(expr, eps, point) needs a symbol and a constant point", node)
             return Node("limit", args, None, self.segment(node))
         if name == "ones":
@@ -206,7 +228,7 @@ class _Parser:
         name = inner.args[0].id
         order = 1
         if len(inner.args) == 2:
-            order = constant_value(self.build(inner.args[1], d))
+            order = self.constant(self.build(inner.args[1], d), node)
             if order is None or order.denominator != 1 or not 1 <= order <= 4:
                 self.fail("derivative order must be 1 to 4", node)
         if name not in self.scope.functions:
@@ -223,25 +245,57 @@ class _Parser:
         return Node("fapply", (arg,), (name, order), self.segment(node))
 
 
-def constant_value(node: Node) -> Fraction | None:
-    """The value of a tree made only of numbers and + - * / and small integer powers."""
+class ConstantTooLarge(ValueError):
+    """A constant sub-expression whose value would exceed limits.MAX_CONSTANT_BITS."""
+
+
+def constant_value(node: Node, memo: dict | None = None) -> Fraction | None:
+    """The value of a tree made only of numbers and + - * / and small integer powers.
+
+    The size of every result is bounded *before* it is computed (a power tower such
+    as ``((9**64)**64)**64`` is refused, not evaluated): ConstantTooLarge when a
+    numerator or denominator would need more than limits.MAX_CONSTANT_BITS bits.
+    ``memo`` (id(node) -> value) makes folding a whole tree linear.
+    """
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key not in memo:
+        memo[key] = (node, _fold(node, memo))  # the node is kept alive: its id cannot be reused
+    return memo[key][1]
+
+
+def _fold(node: Node, memo: dict) -> Fraction | None:
     if node.op == "num":
-        return node.value
+        return _bounded(node.value, _bits(node.value))
     if node.op == "neg":
-        v = constant_value(node.args[0])
+        v = constant_value(node.args[0], memo)
         return None if v is None else -v
-    if node.op in ("add", "sub", "mul", "div", "pow"):
-        a, b = (constant_value(x) for x in node.args)
-        if a is None or b is None:
+    if node.op not in ("add", "sub", "mul", "div", "pow"):
+        return None
+    a, b = (constant_value(x, memo) for x in node.args)
+    if a is None or b is None:
+        return None
+    if node.op == "pow":
+        if b.denominator != 1 or abs(b) > limits.MAX_CONSTANT_EXPONENT or (a == 0 and b < 0):
             return None
-        if node.op == "pow":
-            if b.denominator != 1 or abs(b) > limits.MAX_CONSTANT_EXPONENT or (a == 0 and b < 0):
-                return None
-            return a ** int(b)
-        if node.op == "div":
-            return None if b == 0 else a / b
-        return {"add": a + b, "sub": a - b, "mul": a * b}[node.op]
-    return None
+        return _bounded(None, _bits(a) * abs(int(b))) or a ** int(b)
+    if node.op == "div":
+        return None if b == 0 else _bounded(None, _bits(a) + _bits(b)) or a / b
+    if node.op == "mul":
+        return _bounded(None, _bits(a) + _bits(b)) or a * b
+    _bounded(None, _bits(a) + _bits(b) + 1)  # a sum's denominator is at most the product's
+    return a + b if node.op == "add" else a - b
+
+
+def _bits(value: Fraction) -> int:
+    return max(abs(value.numerator).bit_length(), value.denominator.bit_length())
+
+
+def _bounded(value, bits: int):
+    """value, once its (predicted) size is known to be within the cap."""
+    if bits > limits.MAX_CONSTANT_BITS:
+        raise ConstantTooLarge(f"about {bits} bits")
+    return value
 
 
 def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "expr") -> Node:
@@ -254,8 +308,11 @@ def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "
                                text=text[:80])
     if not text.strip():
         raise UnsafeExpression(path, key, "empty expression", text=text, expected="an expression")
+    _check_ascii(text, path, key)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # `1if x else 2` and friends must not print SyntaxWarnings
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise UnsafeExpression(path, key, f"not an expression ({exc.msg})", text=text) from None
     except (RecursionError, MemoryError, ValueError):
@@ -264,4 +321,14 @@ def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "
     return parser.build(tree.body)
 
 
-__all__ = ["Scope", "parse_expression", "constant_value", "ALIASES"]
+def _check_ascii(text: str, path: str, key: str) -> None:
+    """Refuse any non-ASCII character: Python's parser would NFKC-normalise `ｅｘｐ` or `𝑥`
+    into `exp` or `x`, so the file would say one thing and the verifier check another."""
+    for i, ch in enumerate(text):
+        if not (" " <= ch <= "~" or ch in "\t\n\r"):
+            raise UnsafeExpression(path, key, f"character {describe_char(ch)} at position {i + 1} is not allowed",
+                                   text=text[max(0, i - 30): i + 30],
+                                   expected="ASCII letters, digits, operators and spaces only")
+
+
+__all__ = ["Scope", "parse_expression", "constant_value", "ConstantTooLarge", "ALIASES"]

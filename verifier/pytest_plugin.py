@@ -13,6 +13,7 @@ ini keys ``derivations_paths`` (folders holding claim files, default ``derivatio
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from .loader import load_claim
 from .model import Claim, Result
 from .report import claim_entry, render_counterexample
 from .runner import run_claims
+from .textsafe import terminal
 from .verify import Settings
 
 
@@ -55,9 +57,34 @@ def _settings(config) -> Settings:
     seed = config.getoption("derivations_seed")
     timeout = config.getoption("derivations_timeout")
     large = config.getoption("derivations_large_size")
-    return Settings(seed=int(config.getini("derivations_seed")) if seed is None else seed,
-                    timeout=float(config.getini("derivations_timeout")) if timeout is None else timeout,
-                    large=Settings.large if large is None else large)
+    try:
+        settings = Settings(seed=int(config.getini("derivations_seed")) if seed is None else seed,
+                            timeout=float(config.getini("derivations_timeout")) if timeout is None else timeout,
+                            large=Settings.large if large is None else large)
+    except ValueError as exc:
+        raise pytest.UsageError(f"derivations: bad setting ({exc})") from None
+    if not (math.isfinite(settings.timeout) and settings.timeout > 0):
+        raise pytest.UsageError(f"derivations timeout must be a finite number of seconds above 0, "
+                                f"not {settings.timeout!r}")
+    return settings
+
+
+def pytest_configure(config):
+    _settings(config)  # a bad seed or timeout is a usage error before any claim runs
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Two files with one id: both items fail with a conflict naming both files; neither is verified."""
+    by_id: dict[str, list] = {}
+    for item in items:
+        if isinstance(item, ClaimItem):
+            by_id.setdefault(item.claim.id, []).append(item)
+    for same in by_id.values():
+        if len(same) > 1:
+            files = ", ".join(i.claim.path for i in same)
+            for item in same:
+                item.conflict = (f"{item.claim.path}: [id]: `{item.claim.id}` is used by {len(same)} files "
+                                 f"({files}); none of them is verified")
 
 
 class ClaimFile(pytest.File):
@@ -67,7 +94,7 @@ class ClaimFile(pytest.File):
         try:
             claim = load_claim(self.path)
         except ClaimFileError as exc:
-            yield MalformedClaim.from_parent(self, name=self.path.stem, error=exc)
+            yield MalformedClaim.from_parent(self, name=terminal(self.path.stem), error=exc)
             return
         yield ClaimItem.from_parent(self, name=claim.id, claim=claim)
 
@@ -80,12 +107,19 @@ class ClaimFailed(Exception):
         self.result, self.seed = result, seed
 
 
+class IdConflict(Exception):
+    """Two claim files give the same id; rename one of them."""
+
+
 class ClaimItem(pytest.Item):
     def __init__(self, *, claim: Claim, **kwargs):
         super().__init__(**kwargs)
         self.claim = claim
+        self.conflict: str | None = None
 
     def runtest(self):
+        if self.conflict:
+            raise IdConflict(self.conflict)
         settings = _settings(self.config)
         (result,) = run_claims([self.claim], settings)
         if not result.agrees:
@@ -96,6 +130,8 @@ class ClaimItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ClaimFailed):
             return render_failure(excinfo.value.result, excinfo.value.seed)
+        if isinstance(excinfo.value, IdConflict):
+            return terminal(str(excinfo.value))
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
@@ -111,7 +147,7 @@ class MalformedClaim(pytest.Item):
         raise self.error
 
     def repr_failure(self, excinfo, style=None):
-        return f"malformed claim file: {self.error}"
+        return f"malformed claim file: {terminal(self.error)}"
 
     def reportinfo(self):
         return self.path, 0, f"claim file {self.path.name}"
@@ -129,4 +165,4 @@ def render_failure(result: Result, seed: int) -> str:
         lines.extend(render_counterexample(result.id, ce, entry["details"]["kind"] == "chain"))
     else:
         lines.append(f"Reproduce: verify-derivations -k {result.id} --seed {seed}")
-    return "\n".join(lines)
+    return "\n".join(terminal(line) for line in lines)

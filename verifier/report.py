@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .latex import render_name, to_latex
 from .model import VERDICTS, Result
+from .textsafe import code, inline, quote_lines
 
 SCHEMA_VERSION = 1
 
@@ -64,6 +65,8 @@ def claim_entry(r: Result) -> dict:
             "diagnosis": asdict(r.diagnosis) if r.diagnosis else None,
         },
     }
+    if getattr(r, "cached", False):  # served from the result cache; absent on a fresh verdict
+        entry["cached"] = True
     return entry
 
 
@@ -91,7 +94,7 @@ def _markdown_lines(report: dict):
             yield f"| {verdict} | {n} |"
     if s["surprises"]:
         yield ""
-        yield "Verdicts that differ from the curator's expectation: " + ", ".join(f"`{i}`" for i in s["surprises"])
+        yield "Verdicts that differ from the curator's expectation: " + ", ".join(code(i) for i in s["surprises"])
     yield ""
     yield "| id | title | source | verdict | expected | diagnosis | time (s) |"
     yield "|---|---|---|---|---|---|---|"
@@ -99,7 +102,7 @@ def _markdown_lines(report: dict):
         sources = ", ".join(_cell(x["seed"]) for x in c["sources"]) or "-"
         mark = "" if c["agrees"] else " (!)"
         diagnosis = c["details"]["diagnosis"]
-        yield (f"| [`{c['id']}`](#{_anchor(c['id'])}) | {_cell(c['title'] or '-')} | {sources} | "
+        yield (f"| [{code(c['id'])}](#{_anchor(c['id'])}) | {_cell(c['title'] or '-')} | {sources} | "
                f"**{c['verdict']}**{mark} | {c['expect'] or '-'} | "
                f"{_cell(diagnosis['summary']) if diagnosis else ''} | {c['seconds']:.2f} |")
     for c in report["claims"]:
@@ -109,31 +112,31 @@ def _markdown_lines(report: dict):
 
 def _claim_section(c: dict, seed: int):
     d = c["details"]
-    yield f"## {c['id']}"
+    yield f"## {inline(c['id'])}"
     yield ""
     if c["title"]:
-        yield f"**{c['title']}**"
+        yield f"**{inline(c['title'])}**"
         yield ""
-    agree = "as expected" if c["agrees"] else "NOT as expected"
-    yield f"Verdict: **{c['verdict']}** (expected: {c['expect'] or 'not stated'}, {agree}). {c['message']}"
+    agree = ("as expected" if c["agrees"] else "NOT as expected") + ("; cached result" if c.get("cached") else "")
+    yield f"Verdict: **{c['verdict']}** (expected: {c['expect'] or 'not stated'}, {agree}). {inline(c['message'])}"
     yield ""
     if c["claim"]:
-        yield f"Claim as written: {c['claim']}"
+        yield f"Claim as written: {inline(c['claim'])}"
         yield ""
     for src in c["sources"]:
-        yield f"Source `{src['seed']}`:"
+        yield f"Source {code(src['seed'])}:"
         yield ""
-        yield from (f"> {line}" for line in src["quote"].splitlines())
+        yield from quote_lines(src["quote"])
         if src.get("reading"):
             yield ""
-            yield f"Reading: {src['reading']}"
+            yield f"Reading: {inline(src['reading'])}"
         yield ""
-    yield f"Claim file: `{c['file']}`"
+    yield f"Claim file: {code(c['file'])}"
     yield ""
     if d["latex"]:
         yield from _math_block(d)
     if d["symbols"]:
-        yield "Symbols: " + ", ".join(f"`{n}`: {k}" for n, k in d["symbols"].items())
+        yield "Symbols: " + ", ".join(f"{code(n)}: {inline(k)}" for n, k in d["symbols"].items())
         yield ""
     if d["let"]:
         yield "Definitions:"
@@ -159,7 +162,7 @@ def _math_block(d: dict):
     yield "$$"
     yield ""
     if d["where"]:
-        yield f"where `{d['where']}`"
+        yield f"where {code(d['where'])}"
         yield ""
 
 
@@ -171,9 +174,9 @@ def _evidence(c: dict, seed: int):
         yield "- symbolic shapes tried: " + "; ".join(_shape_text(s) for s in c["shapes"])
     for step in d["steps"]:
         label = f"step ({step['index'] - 1}) = ({step['index']})" if d["kind"] == "chain" else "lhs - rhs"
-        yield f"- {label}: **{step['verdict']}**: {step['detail']}"
+        yield f"- {label}: **{step['verdict']}**: {inline(step['detail'])}"
     if not d["steps"]:
-        yield f"- {c['message']}"
+        yield f"- {inline(c['message'])}"
     if d.get("numeric"):
         yield from _numeric_lines(d["numeric"], d["kind"] == "chain", d["relation"])
     if d.get("diagnosis"):
@@ -195,7 +198,7 @@ def _diagnosis_lines(g: dict, chain: bool):
         yield (f"- first wrong step: ({g['step'] - 1}) = ({g['step']}); every step before it holds" if g["step"] > 1
                else "- first wrong step: (0) = (1)")
     for r in g["repairs"]:
-        yield f"- **{r['description']}**: the repaired right side verifies ({r['verified_by']}):"
+        yield f"- **{inline(r['description'])}**: the repaired right side verifies ({r['verified_by']}):"
         yield ""
         yield f"  $$ {r['latex']} $$"
         yield ""
@@ -203,9 +206,9 @@ def _diagnosis_lines(g: dict, chain: bool):
         yield ("- no single repair from the library (transpose, sign, factor, function argument, product, f', "
                "a swapped or defined quantity) verifies")
     if g["side_condition"]:
-        yield f"- side condition: {g['side_condition']}"
+        yield f"- side condition: {inline(g['side_condition'])}"
     if g["correct_statement"]:
-        yield f"- correct statement ({g['correct_how']}):"
+        yield f"- correct statement ({inline(g['correct_how'])}):"
         yield ""
         yield f"  $$ {g['correct_statement']} $$"
         yield ""
@@ -235,7 +238,7 @@ def _numeric_lines(n: dict, chain: bool, relation: str = "="):
     for reason, count in n.get("rejected", []):
         yield f"  - not compared: {count} ({reason})"
     for note in n["notes"]:
-        yield f"  - {note}"
+        yield f"  - {inline(note)}"
 
 
 def _shape_text(shape: dict) -> str:
@@ -266,7 +269,7 @@ def _value(value) -> str:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return inline(str(text).replace("\n", " ")).replace("|", "\\|")
 
 
 def _anchor(claim_id: str) -> str:

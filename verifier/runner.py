@@ -4,13 +4,20 @@ A simplify that never returns cannot stall the run: each claim is verified in
 its own forked process, which is killed when it passes the time limit (verdict
 ``timeout``).  A worker also has a cap on its address space, so a claim that
 asks for too much memory ends as ``error`` instead of taking the machine down.
-Up to ``jobs`` workers run at once.
+Up to ``jobs`` workers run at once.  Workers die with their run: each asks the
+kernel for SIGKILL when its parent ends (PR_SET_PDEATHSIG) and also watches
+os.getppid(), so a SIGTERM or SIGKILL of the CLI or of pytest leaves none behind.
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
 import multiprocessing as mp
+import os
 import resource
+import signal
+import threading
 import time
 import traceback
 from multiprocessing.connection import wait
@@ -18,30 +25,73 @@ from typing import Callable, Iterable
 
 from . import limits
 from .errors import ClaimFileError
-from .loader import load_claim
+from .loader import load_claim_and_digest
 from .model import Claim, Result
 from .verify import Settings, error_result, verify
 
+_PR_SET_PDEATHSIG = 1          # from <sys/prctl.h>
+_PARENT_POLL_SECONDS = 0.5     # the fallback watch of os.getppid()
 
-def load_all(paths) -> tuple[list[Claim], list[Result]]:
-    """Claims from the files, and one error Result per malformed file or repeated id."""
-    claims, errors, seen = [], [], {}
+
+def load_all(paths, *, digests: dict | None = None) -> tuple[list[Claim], list[Result]]:
+    """Claims from the files, and one error Result per malformed file or repeated id.
+
+    Two files with one id are both reported, naming each other, and neither is
+    verified: which one is "the real one" is not ours to guess.  ``digests``, when
+    given, receives claim.path -> sha256 of the bytes the claim was read from.
+    """
+    loaded: list[Claim] = []
+    errors: list[Result] = []
     for path in paths:
         try:
-            claim = load_claim(path)
+            claim, digest = load_claim_and_digest(path)
+            loaded.append(claim)
+            if digests is not None:
+                digests[claim.path] = digest
         except ClaimFileError as exc:
             errors.append(error_result(str(path), str(path), str(exc)))
+    by_id: dict[str, list[Claim]] = {}
+    for claim in loaded:
+        by_id.setdefault(claim.id, []).append(claim)
+    claims = []
+    for claim in loaded:
+        same = by_id[claim.id]
+        if len(same) == 1:
+            claims.append(claim)
             continue
-        if claim.id in seen:
-            errors.append(error_result(claim.id, str(path),
-                                       f"{path}: [id]: `{claim.id}` is already used by {seen[claim.id]}"))
-            continue
-        seen[claim.id] = str(path)
-        claims.append(claim)
+        files = ", ".join(c.path for c in same)
+        errors.append(error_result(claim.id, claim.path, f"{claim.path}: [id]: `{claim.id}` is used by "
+                                   f"{len(same)} files ({files}); none of them is verified",
+                                   verdict="error"))
     return claims, errors
 
 
-def _worker(conn, claim: Claim, settings: Settings):
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the process that started it ends, even by SIGKILL.
+
+    Linux: prctl(PR_SET_PDEATHSIG, SIGKILL).  Everywhere: a thread that watches
+    os.getppid() (the parent may also have died before prctl took effect).
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _worker(conn, claim: Claim, settings: Settings, parent: int):
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches the whole group: the parent ends us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limits.WORKER_MEMORY_BYTES, limits.WORKER_MEMORY_BYTES))
     except (ValueError, OSError):
@@ -64,6 +114,8 @@ def _worker(conn, claim: Claim, settings: Settings):
 def run_claims(claims: Iterable[Claim], settings: Settings, *, jobs: int = 1,
                on_result: Callable[[Result], None] | None = None) -> list[Result]:
     """Verify every claim in worker processes; results in the order of the claims."""
+    if not (math.isfinite(settings.timeout) and settings.timeout > 0):
+        raise ValueError(f"timeout must be a finite number of seconds above 0, not {settings.timeout!r}")
     ctx = mp.get_context("fork")
     pending = list(enumerate(claims))[::-1]
     results: dict[int, Result] = {}
@@ -85,7 +137,7 @@ def run_claims(claims: Iterable[Claim], settings: Settings, *, jobs: int = 1,
             while pending and len(running) < max(1, jobs):
                 index, claim = pending.pop()
                 here, there = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_worker, args=(there, claim, settings), daemon=True)
+                proc = ctx.Process(target=_worker, args=(there, claim, settings, os.getpid()), daemon=True)
                 proc.start()
                 there.close()
                 running[here] = (proc, index, claim, time.monotonic())
@@ -111,5 +163,6 @@ def run_claims(claims: Iterable[Claim], settings: Settings, *, jobs: int = 1,
     finally:
         for conn, (proc, *_rest) in running.items():
             proc.kill()
+            proc.join(1)
             conn.close()
     return [results[i] for i in sorted(results)]
