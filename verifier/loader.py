@@ -24,7 +24,8 @@ from .parser import CONSTANTS, Scope, parse_expression
 
 TOP_KEYS = {"id", "title", "claim", "expect", "source", "symbols", "let", "check", "note"}
 CHECK_KEYS = {"lhs", "rhs", "steps", "relation", "where"}
-SOURCE_KEYS = {"seed", "quote", "reading"}
+SOURCE_KEYS = {"seed", "quote", "reading", "lines", "confidence"}
+CONFIDENCES = ("high", "medium", "low")
 RELATIONS = ("=", "<", "<=", ">", ">=")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)+")  # used with fullmatch
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # used with fullmatch
@@ -258,8 +259,37 @@ def _parse_sources(raw, path) -> tuple[Source, ...]:
         key = f"source[{i}]"
         _no_unknown(table, SOURCE_KEYS, path, key)
         sources.append(Source(seed=_string(table, "seed", path), quote=_string(table, "quote", path),
-                              reading=_string(table, "reading", path, required=False)))
+                              reading=_string(table, "reading", path, required=False),
+                              lines=_parse_lines(table.get("lines"), path, f"{key}.lines"),
+                              confidence=_parse_confidence(table.get("confidence"), path,
+                                                           f"{key}.confidence")))
     return tuple(sources)
+
+
+def _parse_lines(value, path, key) -> tuple[int, int] | None:
+    """`lines = [first, last]`: 1-based, inclusive line numbers in the seed file (optional)."""
+    if value is None:
+        return None
+    expected = "two positive integers [first, last] with first <= last (1-based, inclusive)"
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)):
+        raise ClaimFileError(path, key, "not a pair of line numbers", text=repr(value)[:80], expected=expected)
+    first, last = value
+    if first < 1 or last < 1:
+        raise ClaimFileError(path, key, "line numbers start at 1", text=repr(value), expected=expected)
+    if first > last:
+        raise ClaimFileError(path, key, "first line is after the last", text=repr(value), expected=expected)
+    return (first, last)
+
+
+def _parse_confidence(value, path, key) -> str | None:
+    """`confidence`: how sure the OCR reading is (optional)."""
+    if value is None:
+        return None
+    if value not in CONFIDENCES:
+        raise ClaimFileError(path, key, "unknown confidence", text=repr(value)[:80],
+                             expected=" or ".join(f'"{c}"' for c in CONFIDENCES))
+    return value
 
 
 def _parse_symbols(raw, path) -> tuple[SymbolSpec, ...]:

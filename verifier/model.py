@@ -18,9 +18,16 @@ FAILING = ("refuted", "ill-typed")
 
 @dataclass(frozen=True)
 class Source:
+    """Where a claim comes from: the seed file, the note's own text, and where it stands.
+
+    `lines` is (first, last), 1-based and inclusive, in the seed file; `confidence` rates the OCR
+    reading ("high", "medium" or "low"), and `reading` explains any choice made in reading it.
+    """
     seed: str
     quote: str
     reading: str | None = None
+    lines: tuple[int, int] | None = None
+    confidence: str | None = None
 
 
 @dataclass(frozen=True)
