@@ -11,7 +11,9 @@ from test_symbolic import HINGE as SYMBOLIC_HINGE, MAXMARGIN
 from verifier import verify as verify_module
 from verifier.model import StepResult
 from verifier.numeric import FLOAT, ArrayEvaluator
-from verifier.numeric_check import check_numeric, draw_point, project, side_values
+from verifier.numeric_check import check_numeric, project, side_values
+from verifier.plan import make_plan
+from verifier.points import draw_values
 from verifier.report import make_report, render_json
 from verifier.shapes import ShapeEnv
 from verifier.verify import Settings, verify
@@ -20,7 +22,11 @@ NET = MAXMARGIN.replace('lhs = "grad(s, W)"', 'lhs = "{lhs}"')
 
 
 def numeric(body, *, seed=0, points=5, large=0):
-    return check_numeric(make_claim(body), seed=seed, points=points, large=large)
+    return check_numeric(make_plan(make_claim(body), Settings(seed=seed, points=points, large=large)))
+
+
+def draw_point(claim, dims, indices, rng):
+    return draw_values(claim, dims, indices, rng, "box")
 
 
 @pytest.mark.parametrize("lhs, rhs", [
@@ -32,9 +38,9 @@ def numeric(body, *, seed=0, points=5, large=0):
 def test_true_gradients_agree_at_small_and_large_shapes(lhs, rhs):
     out = numeric(NET.format(lhs=lhs, rhs=rhs), large=64)
     assert out.counterexample is None
-    assert out.modes == ["full", "full", "directional"]
-    assert out.functions == ("f=tanh", "f=sin", "f=softplus", "f=cubic")
-    assert out.points == 60
+    assert out.modes == ["full", "full", "full", "directional"]
+    assert [f.split("=")[1].split("(")[0] for f in out.functions] == ["tanh", "sin", "softplus", "cubic", "poly", "wave"]
+    assert out.steps[0].compared >= 100
     assert 0 <= out.steps[0].max_relative < 1e-6
 
 
@@ -45,8 +51,8 @@ def test_wrong_gradients_get_a_counterexample_that_the_test_rechecks(rhs):
     out = numeric(body)
     ce = out.counterexample
     assert ce is not None and ce.entries
-    f = {"tanh": np.tanh, "sin": np.sin, "softplus": lambda t: np.log1p(np.exp(t)),
-         "cubic": lambda t: t**3 / 3 - t / 2}[ce.function.split("=")[1]]
+    from verifier.numeric import scalar_function
+    f = scalar_function(ce.function.split("=", 1)[1], 0)
     arr = lambda name: np.array([[float(e) for e in row] for row in ce.point[name]])
     W, x, b, v = arr("W"), arr("x"), arr("b"), arr("v")
     score = lambda W_: (v.T @ f(W_ @ x + b)).item()
@@ -121,12 +127,11 @@ def test_matrices_are_scaled_so_that_products_stay_of_order_one():
     assert 0.3 < np.std(z) < 3
 
 
-def test_the_50_digit_recheck_turns_float_noise_into_agreement():
+def test_float_noise_is_not_a_difference_once_certified():
     body = '[symbols]\nx = "real"\n[check]\nlhs = "(x + 1e17) - 1e17"\nrhs = "x"\n'
     out = numeric(body)
     assert out.counterexample is None
-    assert out.steps[0].rechecked >= 1
-    assert out.steps[0].noise_resolved == out.steps[0].rechecked
+    assert out.steps[0].certified_noise >= 1
     assert verify(make_claim(body)).verdict == "proved"
 
 
@@ -146,9 +151,9 @@ def test_directional_projection_matches_the_full_jacobian():
 
 
 def test_a_wrong_claim_is_caught_by_directions_alone():
-    out = check_numeric(make_claim(NET.format(lhs="grad(s, x)", rhs="W.T*v")), seed=0, points=3, large=256)
+    out = numeric(NET.format(lhs="grad(s, x)", rhs="W.T*v"), points=3, large=256)
     assert out.counterexample is not None
-    small = check_numeric(make_claim(NET.format(lhs="grad(s, x)", rhs="W.T*delta")), seed=0, points=3, large=256)
+    small = numeric(NET.format(lhs="grad(s, x)", rhs="W.T*delta"), points=3, large=256)
     assert small.counterexample is None and small.modes[-1] == "directional" and small.shapes[-1]["m"] == 256
 
 
@@ -164,36 +169,36 @@ def test_symbolic_zero_against_numeric_difference_is_an_engine_disagreement(monk
     """If sympy ever 'proves' a wrong claim, the numbers must say so and the claim must not pass."""
     real = verify_module.check_symbolic
 
-    def overconfident(claim, **kwargs):
-        steps, shapes, _ = real(claim, **kwargs)
+    def overconfident(plan):
+        steps, shapes, _ = real(plan)
         return tuple(replace(s, verdict="proved") for s in steps), shapes, None
 
     monkeypatch.setattr(verify_module, "check_symbolic", overconfident)
     result = verify(make_claim(NET.format(lhs="grad(s, W)", rhs="v*x.T")))
     assert result.verdict == "engine-disagreement"
-    assert "finite differences" in result.message and not result.agrees
+    assert "interval arithmetic certifies a difference" in result.message and not result.agrees
 
 
 def test_sympy_counterexample_that_the_numbers_do_not_confirm_is_a_disagreement(monkeypatch):
     real = verify_module.check_symbolic
 
-    def wrongly_refuting(claim, **kwargs):
-        steps, shapes, _ = real(claim, **kwargs)
+    def wrongly_refuting(plan):
+        steps, shapes, _ = real(plan)
         wrong = make_claim(NET.format(lhs="grad(s, W)", rhs="v*x.T"))
-        _, _, ce = real(wrong, **kwargs)
+        _, _, ce = real(make_plan(wrong, plan.settings))
         return (StepResult(1, "refuted"),), shapes, ce
 
     monkeypatch.setattr(verify_module, "check_symbolic", wrongly_refuting)
     result = verify(make_claim(NET.format(lhs="grad(s, W)", rhs="delta*x.T")))
     assert result.verdict == "engine-disagreement"
-    assert "re-check at the same point agrees" in result.message
+    assert "at the same point shows none" in result.message
 
 
 def test_symbolic_inconclusive_with_numeric_agreement_is_confirmed(monkeypatch):
     real = verify_module.check_symbolic
 
-    def giving_up(claim, **kwargs):
-        steps, shapes, ce = real(claim, **kwargs)
+    def giving_up(plan):
+        steps, shapes, ce = real(plan)
         return tuple(replace(s, verdict="inconclusive") for s in steps), shapes, ce
 
     monkeypatch.setattr(verify_module, "check_symbolic", giving_up)
@@ -210,14 +215,14 @@ def test_fixed_seed_gives_identical_json():
     first, second = run(), run()
     assert first == second
     data = json.loads(first)
-    assert data["claims"][0]["details"]["numeric"]["steps"][0]["max_relative"] > 0
+    assert data["claims"][0]["details"]["numeric"]["steps"][0]["agreement"] == "< 1e-06"
 
 
 def test_second_derivatives_are_cross_checked():
     body = '[symbols]\nx = "real"\n[check]\nlhs = "diff(sigmoid(x), x, 2)"\nrhs = "{rhs}"\n'
     true = "sigmoid(x)*(1 - sigmoid(x))*(1 - 2*sigmoid(x))"
     out = numeric(body.format(rhs=true))
-    assert out.counterexample is None and out.points == 5 and out.steps[0].max_relative < 1e-5
+    assert out.counterexample is None and out.steps[0].compared >= 16 and out.steps[0].max_relative < 1e-5
     assert numeric(body.format(rhs="sigmoid(x)*(1 - sigmoid(x))")).counterexample is not None
     assert verify(make_claim(body.format(rhs=true))).verdict == "proved"
 
@@ -225,5 +230,5 @@ def test_second_derivatives_are_cross_checked():
 def test_third_derivatives_rest_on_the_symbolic_check_and_say_so():
     body = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**4, x, 3)"\nrhs = "24*x"\n'
     out = numeric(body)
-    assert out.points == 0 and "order 3" in out.notes[0]
+    assert out.unchecked and "order 3" in out.notes[0]
     assert verify(make_claim(body)).verdict == "proved"
