@@ -117,6 +117,8 @@ def _numeric(d) -> NumericEvidence | None:
     return NumericEvidence(shapes=tuple(_dict(s) for s in d["shapes"]), modes=tuple(d["modes"]),
                            functions=tuple(d["functions"]), points=int(d["points"]),
                            steps=tuple(NumericStep(**_dict(s)) for s in d["steps"]),
+                           region=str(d.get("region", "")),
+                           rejected=tuple((str(r), int(n)) for r, n in d.get("rejected", [])),
                            counterexample=_counterexample(d["counterexample"]), notes=tuple(d["notes"]))
 
 

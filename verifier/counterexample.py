@@ -81,7 +81,7 @@ def onto_kink(subs: dict, kinks: Kinks | None, rng: random.Random) -> dict | Non
     for symbol in sorted(switch.free_symbols, key=sp.default_sort_key):
         rest = {k: v for k, v in subs.items() if k != symbol}
         reduced = sp.expand(switch.xreplace(rest))
-        if reduced.free_symbols == {symbol} and sp.degree(reduced, symbol) == 1:
+        if reduced.free_symbols == {symbol} and reduced.is_polynomial(symbol) and sp.degree(reduced, symbol) == 1:
             value = sp.solve(reduced, symbol)[0]
             if value.is_Rational and not (symbol.is_positive and value <= 0):
                 return {**rest, symbol: value}

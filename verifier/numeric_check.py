@@ -42,12 +42,13 @@ from .tree import Node
 TOLERANCE = {
     "error_factor": 8.0,        # times the |D(h) - D(2h)| estimate: the h-result's error is about a third of it
     "rounding_floor": 64 * FLOAT.eps ** (2 / 3),  # central differences cannot resolve less, relative to the side
+    "informative": 1e-6,        # an entry whose error estimate exceeds this (relative) goes to exact certification
 }
 DIRECTIONS = 3              # random rank-one projections per point at large shapes
 LARGE_INDEX_CASES = 3       # index assignments sampled at a large shape
 MAX_ENUMERATED_CASES = 36   # up to this many index assignments are all tried
 MIN_COMPARED = 8            # comparisons per step below which the numbers decide nothing
-MAX_CERTIFICATIONS = 6      # float disagreements sent to interval certification per step (full mode)
+MAX_CERTIFICATIONS = 24     # float disagreements sent to interval certification per step (full mode: cheap)
 LARGE_CERTIFICATIONS = 2    # at projected (large) shapes, where one costs seconds
 MIN_POINTS = 16             # regular points per claim at least, spread over its shapes and stand-ins
 SHOWN_ENTRIES = 4           # worst entries shown in a counterexample
@@ -203,6 +204,8 @@ def _compare_step(plan, state, values, function, directions, dims, indices) -> s
     tol = TOLERANCE["error_factor"] * error + TOLERANCE["rounding_floor"] * scale
     diff = (4 * (L1 - R1) - (L2 - R2)) / 3   # Richardson: the h and 2h results combined, error O(h^4)
     bad = _violates(diff, tol, claim.relation, _bands(a, b, len(diff), directions))
+    if claim.relation == "=" and directions is None:
+        bad |= error > TOLERANCE["informative"] * max(scale, 1e-300)  # too imprecise to mean anything: certify
     if not bad.any():
         state.compared += 1
         if claim.relation == "=" and not has_stated_precision(a, b):
@@ -212,12 +215,12 @@ def _compare_step(plan, state, values, function, directions, dims, indices) -> s
     if getattr(state, budget) >= (MAX_CERTIFICATIONS if directions is None else LARGE_CERTIFICATIONS):
         return "float disagreement beyond the certification budget"
     setattr(state, budget, getattr(state, budget) + 1)
-    certificate = certify(plan, state.index, values, function, directions or _unit_projections(
-        plan, a, b, dims, bad))
+    units = None if directions is not None else _unit_projections(plan, a, b, dims, bad)
+    certificate = certify(plan, state.index, values, function, directions or (units and units[0]))
     if certificate.status == "differs":
         state.compared += 1
         state.counterexample = make_counterexample(plan, state.index, dims, indices, values, function,
-                                                   certificate, directions)
+                                                   certificate, directions, units and units[1])
         return None
     if certificate.status == "agrees":
         state.compared += 1
@@ -227,17 +230,20 @@ def _compare_step(plan, state, values, function, directions, dims, indices) -> s
 
 
 def _unit_projections(plan, a, b, dims, bad):
-    """e_i^T (side) e_j for the (at most three) disagreeing entries: each costs one exact-derivative pass
-    instead of the whole side.  None (whole sides) when a side states a precision per entry."""
-    if has_stated_precision(a, b):
-        return None
+    """(e_i^T (side) e_j for the (at most three) disagreeing entries, their entry numbers): each costs one
+    exact-derivative pass instead of the whole side.  None (whole sides) when a side states a precision
+    per entry, or when a scalar side is compared with an array side."""
     shape = concrete_shape(infer_shape(a, plan.env), dims) or (1, 1)
-    out = []
+    other = concrete_shape(infer_shape(b, plan.env), dims) or (1, 1)
+    if has_stated_precision(a, b) or shape != other:
+        return None
+    out, entries = [], []
     for k in np.flatnonzero(bad)[:3]:
         u, v = np.zeros((shape[0], 1)), np.zeros((shape[1], 1))
         u[k // shape[1], 0] = v[k % shape[1], 0] = 1.0
         out.append((u, v))
-    return out
+        entries.append(int(k))
+    return out, entries
 
 
 def _bands(a, b, n, directions):
@@ -256,11 +262,15 @@ def _violates(diff, tol, relation, bands):
     return diff < tol if relation == ">" else diff < -tol
 
 
-def make_counterexample(plan, step, dims, indices, values, function, certificate, directions) -> Counterexample:
+def make_counterexample(plan, step, dims, indices, values, function, certificate, directions,
+                        unit_entries=None) -> Counterexample:
     side_shape = concrete_shape(infer_shape(plan.claim.steps[0], plan.env), dims)
     entries = []
     for k, x, y, rel in certificate.entries[:SHOWN_ENTRIES]:
-        label = f"u{k + 1}^T (side) v{k + 1}" if directions is not None else entry_label(k, side_shape)
+        if unit_entries is not None:
+            label = entry_label(unit_entries[k], side_shape)
+        else:
+            label = f"u{k + 1}^T (side) v{k + 1}" if directions is not None else entry_label(k, side_shape)
         entries.append(EntryValue(label, x, y, rel))
     point = {s.name: show_value(values[s.name]) for s in plan.claim.symbols if s.kind not in ("index", "function")}
     return Counterexample(step=step, shape=dict(dims), indices=dict(indices), point=point,
@@ -276,7 +286,7 @@ def show_value(value):
 
 
 def _number(x) -> str:
-    return str(x) if not isinstance(x, float) else repr(x)
+    return repr(float(x)) if isinstance(x, (float, np.floating)) else str(x)
 
 
 # -- projections: derivatives along one direction cost two forward passes ---------------------

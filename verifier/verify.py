@@ -77,7 +77,7 @@ def _combine(plan, steps, sym_ce, sym_check, numeric):
     claim = plan.claim
     num_ce = numeric.counterexample
     symbolic = {s.index: s.verdict for s in steps}
-    if num_ce is not None and symbolic[num_ce.step] == "proved":
+    if num_ce is not None and symbolic[num_ce.step] == "proved" and num_ce.shape in plan.symbolic_shapes:
         return ("engine-disagreement",
                 f"sympy reduces {_where(claim, num_ce.step)} to 0, but interval arithmetic certifies a difference "
                 f"at a point: sympy's algebra or calculus looks wrong here", num_ce)
@@ -90,6 +90,9 @@ def _combine(plan, steps, sym_ce, sym_check, numeric):
         message = (f"first wrong step: ({ce.step - 1}) = ({ce.step})" if claim.chain
                    else "the two sides differ" if claim.relation == "="
                    else f"`lhs {claim.relation} rhs` fails at a point")
+        if ce is num_ce and symbolic[ce.step] == "proved":
+            message += (" at a shape the exact proof did not try: it holds at "
+                        + "; ".join(_shape_text(s) for s in plan.symbolic_shapes) + " only")
         if ce is sym_ce and sym_check == "undecided":
             message += " (certified by sympy; interval arithmetic could not decide at this point)"
         return "refuted", message, ce
@@ -125,6 +128,10 @@ def _why(numeric) -> str:
     if not numeric.rejected:
         return "(no point satisfied `where`)" if not numeric.points else ""
     return "(not compared: " + "; ".join(f"{n} {r}" for r, n in sorted(numeric.rejected.items())) + ")"
+
+
+def _shape_text(dims) -> str:
+    return ", ".join(f"{k}={v}" for k, v in dims.items()) or "scalars"
 
 
 def _first(a, b):

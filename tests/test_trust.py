@@ -1,0 +1,157 @@
+"""Issue 9: claims built to fool each mechanism.  Every false one must be refuted (or honestly
+inconclusive), every true one must not be refuted."""
+
+import random
+
+import mpmath
+import pytest
+import sympy as sp
+
+from helpers import make_claim, verdict_of
+from verifier.plan import Settings
+from verifier.verify import verify
+from verifier.zero_test import is_zero, rewrites
+
+PASSING = ("proved", "confirmed")
+
+
+def claim(lhs, rhs, symbols='x = "real"', relation="=", where=None, lets=""):
+    body = f"[symbols]\n{symbols}\n" + (f"[let]\n{lets}\n" if lets else "") + \
+        f'[check]\nlhs = "{lhs}"\nrhs = "{rhs}"\nrelation = "{relation}"\n' + (f'where = "{where}"\n' if where else "")
+    return verdict_of(body)
+
+
+# -- 1. sound rewrites -----------------------------------------------------------------------
+
+def test_a_cosine_is_not_assumed_positive():
+    assert claim("relu(cos(x/2))", "cos(x/2)").verdict == "refuted"
+    assert claim("Abs(sin(x))", "sin(x)").verdict == "refuted"
+    assert claim("relu(exp(x))", "exp(x)").verdict == "proved"
+
+
+def _random_expression(rng, symbols, depth=0):
+    x = rng.choice(symbols)
+    if depth > 3 or rng.random() < 0.25:
+        return x if rng.random() < 0.7 else sp.Rational(rng.randint(-3, 3), rng.randint(1, 3))
+    a = _random_expression(rng, symbols, depth + 1)
+    b = _random_expression(rng, symbols, depth + 1)
+    pick = rng.randrange(12)
+    return [a + b, a * b, a - b, sp.exp(a), sp.sin(a), sp.cos(a), sp.tanh(a), sp.Abs(a), sp.Max(a, b),
+            sp.sign(a), sp.Heaviside(a), a / (1 + sp.exp(b))][pick]
+
+
+def test_every_rewrite_rung_preserves_value_on_random_expressions():
+    rng = random.Random(0)
+    symbols = sp.symbols("x y", real=True)
+    checked = 0
+    for _ in range(150):
+        expr = _random_expression(rng, symbols)
+        for name, (rewritten, back) in rewrites(expr).items():
+            restored = rewritten.xreplace(back)
+            for _ in range(3):
+                point = {s: sp.Rational(rng.randint(-300, 300), 97) for s in symbols}
+                try:
+                    want = complex(expr.xreplace(point).evalf(30))
+                    got = complex(restored.xreplace(point).evalf(30))
+                except Exception:  # noqa: BLE001 (sympy cannot evaluate this point: nothing to compare)
+                    continue
+                if mpmath.isnan(want.real) or abs(want) == float("inf"):
+                    continue
+                assert got == pytest.approx(want, rel=1e-9, abs=1e-9), (name, expr, rewritten)
+                checked += 1
+    assert checked > 600
+
+
+def test_the_zero_test_never_calls_a_nonzero_expression_zero():
+    rng = random.Random(1)
+    x, y = sp.symbols("x y", real=True)
+    for _ in range(80):
+        expr = _random_expression(rng, [x, y])
+        if is_zero(expr):
+            for _ in range(5):
+                point = {x: sp.Rational(rng.randint(-300, 300), 97), y: sp.Rational(rng.randint(-300, 300), 89)}
+                value = expr.xreplace(point).evalf(30)
+                assert value.is_number and abs(complex(value)) < 1e-20, expr
+
+
+# -- 2. not only a small box ---------------------------------------------------------------------
+
+def test_false_outside_the_box():
+    assert claim("relu(x - 5)", "0").verdict == "refuted"
+    assert claim("sigmoid(x)", "99/100", relation="<").verdict == "refuted"
+
+
+def test_false_only_on_a_thin_region():
+    assert claim("Max(0, 1/100 - Abs(x))", "0").verdict == "refuted"
+    huber_grad = "diff(Max(Abs(x), 1/100), x)"
+    assert claim(huber_grad, "sign(x)").verdict == "refuted"
+    assert claim(huber_grad, "sign(x)*ind(Abs(x) > 1/100)").verdict in PASSING
+
+
+# -- 3. cancellation is not a difference ---------------------------------------------------------
+
+@pytest.mark.parametrize("lhs, rhs", [
+    ("sum(softmax(v)) - 1", "0"),
+    ("grad(sum(softmax(v)), v)", "0*v"),
+    ("softplus(v)", "v + softplus(-v)"),
+    ("(v + 10**15) - 10**15", "v"),
+])
+def test_true_claims_with_cancellation_are_not_refuted(lhs, rhs):
+    result = claim(lhs, rhs, symbols='v = "vector(n)"')
+    assert result.verdict in PASSING, result.message
+
+
+# -- 4. nothing vacuous --------------------------------------------------------------------------
+
+def test_a_where_that_no_index_satisfies_is_inconclusive():
+    result = claim("s[i]", "s[i] + 1", symbols='s = "vector(n)"\ni = "index(n)"', where="i > 100")
+    assert result.verdict == "inconclusive"
+
+
+# -- 5. not only at the tried shapes ---------------------------------------------------------------
+
+def test_an_identity_in_the_dimensions_that_holds_at_two_sizes_is_refuted():
+    assert claim("sum(ones(n))", "n**2 - 4*n + 6", symbols='x = "real"\nv = "vector(n)"').verdict == "refuted"
+    assert claim("sum(ones(m))*sum(ones(n))*W", "6*W", symbols='W = "matrix(m, n)"').verdict == "refuted"
+
+
+# -- 6. kinks --------------------------------------------------------------------------------------
+
+def test_true_kinked_gradients_are_decided_at_a_large_shape():
+    result = claim("grad(sum(relu(W*x)), x)", "W.T*Heaviside(W*x)", symbols='W = "matrix(m, n)"\nx = "vector(n)"')
+    assert result.verdict == "proved"
+    assert result.numeric.shapes[-1]["m"] >= 64
+
+
+def test_a_pointwise_claim_must_hold_on_the_kink():
+    assert claim("ind(x >= 0)", "ind(x > 0)").verdict == "refuted"
+    assert claim("relu(x) - relu(-x)", "x").verdict == "proved"
+
+
+# -- 7. decimals, generic functions, higher derivatives ---------------------------------------------
+
+def test_decimals_are_compared_at_their_own_precision():
+    assert claim("pi", "3.2", symbols="").verdict == "refuted"
+    assert claim("pi", "3.14", symbols="").verdict == "proved"
+    assert claim("1500 + 1/3", "1.5e3", symbols="").verdict == "proved"
+    assert claim("[pi, 1/3]", "[3.14, 0.3]", symbols="").verdict == "proved"
+    assert claim("[pi, 1/3]", "[3.1, 0.34]", symbols="").verdict == "refuted"
+
+
+def test_a_claim_true_for_odd_functions_and_softplus_is_refuted():
+    result = claim("f(0)*(fprime(0) - 1/2)", "0", symbols='x = "real"\nf = "function"')
+    assert result.verdict == "refuted"
+
+
+def test_a_wrong_third_derivative_is_refuted_not_an_internal_error():
+    assert claim("diff(x**4, x, 3)", "25*x").verdict == "refuted"
+
+
+# -- determinism: the id does not seed anything -------------------------------------------------------
+
+def test_the_same_claim_under_another_id_gets_the_same_verdict_and_counterexample():
+    body = '[symbols]\nx = "real"\n[check]\nlhs = "diff(sigmoid(x), x)"\nrhs = "sigmoid(x)*sigmoid(1 - x)"\n'
+    first = verify(make_claim(body, claim_id="a.one"), Settings())
+    second = verify(make_claim(body, claim_id="b.two"), Settings())
+    assert first.verdict == second.verdict == "refuted"
+    assert first.counterexample == second.counterexample
