@@ -218,8 +218,24 @@ class ArrayEvaluator:
         out[i, 0] = self.ops.const(1)
         return out
 
+    LIMIT_STEPS = (2.0 ** -14, 2.0 ** -17)   # offsets from the limit point, both sides
+
     def on_limit(self, node):
-        raise NotChecked(f"{node.text}: limits are checked symbolically only")
+        """float64: the body at point +- d for two offsets d; the one-sided values must agree and settle.
+        Returns their mean, with (via the h/2h error estimate of the caller) the spread as its error.
+        Interval arithmetic cannot enclose a limit: there it is undecided."""
+        if self.ops.exact_derivatives:
+            raise Undecided(f"{node.text}: a limit has no interval enclosure")
+        body, var, point = node.args
+        p = self(point)
+        offsets = [d * self.step_scale for d in self.LIMIT_STEPS]
+        values = [(self.with_values({var.value: p + d})(body), self.with_values({var.value: p - d})(body))
+                  for d in offsets]
+        right, left = values[-1]
+        spread = max(abs(r - l) for r, l in values) + abs(values[0][0] - right)
+        if spread > 1e-3 * max(1.0, abs(right), abs(left)):
+            return np.nan   # the one-sided values disagree, or have not settled: no limit seen here
+        return (right + left) / 2
 
     def on_vector(self, node):
         entries = [self(a) for a in node.args]

@@ -201,8 +201,15 @@ class Evaluator:
         return sp.ImmutableMatrix(n, 1, lambda r, c: sp.Integer(int(r == i)))
 
     def on_limit(self, node):
+        """The two-sided limit; where the one-sided limits differ (or sympy cannot take them) it does not
+        exist, and the value is nan, which no claim equals."""
         expr, var, point = self(node.args[0]), self(node.args[1]), self(node.args[2])
-        take = lambda e: sp.limit(e, var, point)
+
+        def take(e):
+            right, left = sp.limit(e, var, point, dir="+"), sp.limit(e, var, point, dir="-")
+            if right == left or sp.simplify(right - left) == 0:
+                return right
+            return sp.nan
         return expr.applyfunc(take) if is_array(expr) else take(expr)
 
     def on_vector(self, node):
