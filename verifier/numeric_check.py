@@ -208,8 +208,9 @@ def _compare_step(plan, state, values, function, directions, dims, indices) -> s
         bad |= error > TOLERANCE["informative"] * max(scale, 1.0)  # too imprecise to mean anything: certify
     if not bad.any():
         state.compared += 1
-        if claim.relation == "=" and not has_stated_precision(a, b):
-            state.max_relative = max(state.max_relative, float(np.max(np.abs(diff))) / scale if scale else 0.0)
+        tight = tol <= TOLERANCE["informative"] * scale   # only comparisons precise relative to the side
+        if claim.relation == "=" and not has_stated_precision(a, b) and scale > 0 and tight.any():
+            state.max_relative = max(state.max_relative, float(np.max(np.abs(diff[tight]))) / scale)
         return None
     budget = "certifications" if directions is None else "large_certifications"
     if getattr(state, budget) >= (MAX_CERTIFICATIONS if directions is None else LARGE_CERTIFICATIONS):

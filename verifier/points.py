@@ -29,8 +29,8 @@ from .plan import Plan
 from .symbolic import concrete_shape
 
 ATTEMPTS_PER_POINT = 30    # draws per wanted point before the `where` region is called too thin
-LINE_SAMPLES = 257         # grid points along a scanned line
-BISECTIONS = 40            # halvings that locate a change of sign along a line
+LINE_SAMPLES = 161         # grid points along a scanned line (spacing 0.02 of the segment)
+BISECTIONS = 30            # halvings that locate a change of sign along a line
 LINES = 2                  # scanned lines per shape, index values and stand-in
 
 
@@ -53,8 +53,9 @@ def draw_points(plan: Plan, dims: dict, indices: dict, function, *, wanted: int,
         if _inside(claim, values, function):
             found += 1
             yield values, rng
-    for values in branch_points(plan, dims, indices, function, rng, limit=2 * wanted, spread=spread):
-        yield values, rng
+    if spread:   # at projected (large) shapes the small and medium ones have already scanned every branch
+        for values in branch_points(plan, dims, indices, function, rng, limit=2 * wanted):
+            yield values, rng
 
 
 def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, region: str) -> dict:
@@ -136,7 +137,7 @@ def signature(claim, values, function, nodes, steps=()) -> np.ndarray | None:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def branch_points(plan: Plan, dims, indices, function, rng, *, limit: int, spread: bool = True):
+def branch_points(plan: Plan, dims, indices, function, rng, *, limit: int):
     """Points in the middle of every stretch between sign changes along a few seeded lines."""
     claim = plan.claim
     nodes = switch_nodes(plan)
@@ -147,7 +148,7 @@ def branch_points(plan: Plan, dims, indices, function, rng, *, limit: int, sprea
     found = 0
     for line in range(LINES):
         start = draw_values(claim, dims, indices, rng, "box")
-        end = draw_values(claim, dims, indices, rng, "box" if line == 0 or not spread else "scales")
+        end = draw_values(claim, dims, indices, rng, "box" if line == 0 else "scales")
         at = lambda t: _on_line(claim, start, end, t)
         ts = np.linspace(-1.0, 2.0, LINE_SAMPLES)
         sigs = [signature(claim, at(t), function, nodes, steps) for t in ts]

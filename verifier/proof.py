@@ -182,9 +182,9 @@ def prove_zero(residual, where=None, *, pointwise: bool = False, layer: int = 0)
     Every sign pattern that `where` does not rule out must reduce to 0 (patterns that are in fact
     infeasible only make the proof harder, never wrong).  A `pointwise` claim (no derivative: it
     must hold at every point, not almost everywhere) must also hold on the kinks themselves."""
-    if is_zero(residual):
-        return Outcome(True, "simplifies to 0")
     kinks = Kinks.find(residual)
+    if is_zero(residual, thorough=not (kinks and kinks.switches)):
+        return Outcome(True, "simplifies to 0")
     if not kinks or not kinks.switches or layer >= MAX_KINK_LAYERS:
         return Outcome(False, "not reduced to 0")
     if pointwise and 3 ** len(kinks.switches) > MAX_BOUNDARY_PATTERNS:

@@ -35,15 +35,16 @@ CANCEL_OPS = 600     # count_ops up to which the exponential rung's cancel is tr
 HYPERBOLIC = (sp.tanh, sp.sinh, sp.cosh, sp.coth, sp.sech, sp.csch)
 
 
-def is_zero(expr) -> bool:
-    """True only when a sound exact rewrite reduces expr to 0."""
+def is_zero(expr, *, thorough: bool = True) -> bool:
+    """True only when a sound exact rewrite reduces expr to 0.  `thorough=False` skips sympy's simplify
+    (a kinked residual is tried cheaply first, then branch by branch)."""
     if expr == 0:
         return True
     if certainly_nonzero(expr):
         return False
     ops = sp.count_ops(expr)
     for rung, limit in ((_polynomial_zero, None), (_exponential_zero, CANCEL_OPS), (_simplify_zero, SIMPLIFY_OPS)):
-        if limit is not None and ops > limit:
+        if (limit is not None and ops > limit) or (rung is _simplify_zero and not thorough):
             continue
         try:
             if rung(expr):
