@@ -154,7 +154,7 @@ def test_a_wrong_claim_is_caught_by_directions_alone():
     out = numeric(NET.format(lhs="grad(s, x)", rhs="W.T*v"), points=3, large=256)
     assert out.counterexample is not None
     small = numeric(NET.format(lhs="grad(s, x)", rhs="W.T*delta"), points=3, large=256)
-    assert small.counterexample is None and small.modes[-1] == "directional" and small.shapes[-1]["m"] == 256
+    assert small.counterexample is None and small.modes[-1] == "directional" and small.shapes[-1]["m"] >= 256
 
 
 def test_plain_numbers_at_the_stated_precision_and_inequalities():

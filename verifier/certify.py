@@ -43,7 +43,8 @@ def certify(plan: Plan, step: int, values: dict, function, projections=None) -> 
     claim = plan.claim
     a, b = claim.steps[step - 1], claim.steps[step]
     reason = "undecided at every precision"
-    for bits in (PRECISIONS if projections is None or len(projections) and _small(projections) else PRECISIONS[:2]):
+    ladder = PRECISIONS if projections is None or len(projections) and _small(projections) else PRECISIONS[:2]
+    for bits in ladder:
         with _precision(bits):
             point = {k: _interval(v) for k, v in values.items() if k != "pi"}
             point["pi"] = IV(iv.pi)
@@ -61,7 +62,7 @@ def certify(plan: Plan, step: int, values: dict, function, projections=None) -> 
                     mpmath.libmp.libhyper.NoConvergence) as exc:
                 reason = f"outside the domain ({type(exc).__name__})"
                 continue
-            outcome = _judge(plan, a, b, left, right, bits, projections is not None)
+            outcome = _judge(plan, a, b, left, right, bits, projections is not None, final=bits == ladder[-1])
             if outcome is not None:
                 return outcome
     return Certificate("undecided", reason=reason)
@@ -87,7 +88,7 @@ def _interval(v):
     return IV(raw(v))
 
 
-def _judge(plan, a, b, left, right, bits, projected) -> Certificate | None:
+def _judge(plan, a, b, left, right, bits, projected, *, final: bool) -> Certificate | None:
     relation = plan.claim.relation
     n = max(len(left), len(right))
     lefts = list(left) * (n // len(left))
@@ -97,7 +98,7 @@ def _judge(plan, a, b, left, right, bits, projected) -> Certificate | None:
     for k, (x, y) in enumerate(zip(lefts, rights)):
         d = raw(value_of(x) - value_of(y))
         low, high = (Fraction(0), Fraction(0)) if projected else stated_band(a, b, k)
-        verdict = _decide(d, relation, _iv(low), _iv(high), scale, bits)
+        verdict = _decide(d, relation, _iv(low), _iv(high), scale, bits, final)
         if verdict == "differs":
             rel = abs(mpmath.mpf(d.mid)) / max(_magnitude(x), _magnitude(y), mpmath.mpf(10) ** -300)
             bad.append((k, midpoint_text(x), midpoint_text(y), mpmath.nstr(rel, 3)))
@@ -111,14 +112,15 @@ def _judge(plan, a, b, left, right, bits, projected) -> Certificate | None:
     return Certificate("agrees")
 
 
-def _decide(d, relation, low, high, scale, bits) -> str:
-    """'differs' (certified violation), 'agrees' (certified within the band or narrow around it), 'open'."""
+def _decide(d, relation, low, high, scale, bits, final) -> str:
+    """'differs' (certified violation), 'agrees' (certified within the band, or, at the last precision
+    only, an interval narrower than 2^-(bits - 40) x scale around it), 'open'."""
     narrow = mpmath.mpf(2) ** (AGREE_BITS - bits) * scale
     if relation == "=":
         if d.a > high.b or d.b < low.a:
             return "differs"
         inside = d.a >= low.a and d.b <= high.b
-        return "agrees" if inside or mpmath.mpf(d.delta) <= narrow else "open"
+        return "agrees" if inside or (final and mpmath.mpf(d.delta) <= narrow) else "open"
     if relation in ("<", "<="):
         violated = d.a >= 0 if relation == "<" else d.a > 0
         holds = d.b < 0 if relation == "<" else d.b <= 0

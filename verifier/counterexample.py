@@ -89,7 +89,7 @@ def onto_kink(subs: dict, kinks: Kinks | None, rng: random.Random) -> dict | Non
 
 
 def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.Random,
-           prefer=None) -> tuple[Counterexample | None, int]:
+           prefer=None, bands=None) -> tuple[Counterexample | None, int]:
     """(the first certified counterexample, number of valid points tried).
 
     ``prefer(subs)`` marks the points worth trying first (the kink branch where the
@@ -107,16 +107,22 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.
         if tried >= points:
             break
         mode = "simple" if attempt < points * SIMPLE_ATTEMPTS else ("wide" if attempt % 2 else "box")
-        subs, _ = draw_point(instance, rng, mode)
-        if plan.pointwise and attempt % 3 == 2:
-            subs = onto_kink(subs, kinks, rng) or subs
-        if not valid_point(subs, where, kinks, plan.pointwise):
-            continue
-        if prefer is not None and attempt < attempts // 2 and not prefer(subs):
+        try:
+            subs, _ = draw_point(instance, rng, mode)
+            if plan.pointwise and attempt % 3 == 2:
+                subs = onto_kink(subs, kinks, rng) or subs
+            if not valid_point(subs, where, kinks, plan.pointwise):
+                continue
+            if prefer is not None and attempt < attempts // 2 and not prefer(subs):
+                continue
+        except (TypeError, ValueError, ZeroDivisionError):  # sympy cannot decide a condition at this point
             continue
         tried += 1
         for choice in choices:
-            bad = _violations(left, right, subs, choice, relation, lhs)
+            try:
+                bad = _violations(left, right, subs, choice, relation, lhs, bands)
+            except (TypeError, ValueError, ZeroDivisionError):
+                bad = []
             if bad:
                 bad.sort(key=lambda e: -abs(float(e.relative_error)))
                 return Counterexample(step=step, shape=dict(instance.dims), indices=dict(instance.indices),
@@ -125,15 +131,22 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.
     return None, tried
 
 
-def _violations(left, right, subs, choice, relation, like) -> list[EntryValue]:
+def _violations(left, right, subs, choice, relation, like, bands) -> list[EntryValue]:
     bad = []
     for k, (a, b) in enumerate(zip(left, right)):
         a_at, b_at = a.xreplace(subs), b.xreplace(subs)
         if choice:
             a_at, b_at = instantiate_functions(a_at, choice), instantiate_functions(b_at, choice)
-        sign = certified_sign(a_at - b_at)
-        if sign is None or not VIOLATES[relation](sign):
-            continue
+        low, high = bands[k] if bands else (0, 0)
+        if relation == "=" and (low or high):   # a side written as a decimal: outside its stated precision
+            below = certified_sign(a_at - b_at - sp.Rational(low.numerator, low.denominator))
+            above = certified_sign(sp.Rational(high.numerator, high.denominator) - (a_at - b_at))
+            if not (below == -1 or above in (-1, 0)):
+                continue
+        else:
+            sign = certified_sign(a_at - b_at)
+            if sign is None or not VIOLATES[relation](sign):
+                continue
         a_val, b_val = certified_value(a_at), certified_value(b_at)
         if a_val is None or b_val is None:
             continue

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .functions import KINKED
 from .model import Claim
 from .shapes import ShapeEnv, infer_shape
 from .standins import function_choices, standin_labels
@@ -44,6 +45,7 @@ class Plan:
     standins: tuple[str, ...]                  # concrete functions for generic ones
     functions: tuple                           # assignments of stand-ins ("f=tanh", ...) or (None,)
     pointwise: bool                            # no derivative anywhere: kinks are not excluded
+    kinked: bool                               # a kink (relu, Abs, Max, sign, Heaviside, ind) somewhere
     env: ShapeEnv = field(compare=False, repr=False)
 
     @property
@@ -57,15 +59,19 @@ def make_plan(claim: Claim, settings: Settings) -> Plan:
     labels = tuple(standin_labels(settings.seed, key))
     small = symbolic_assignments(claim)
     numeric = [(dims, _mode(claim, env, dims)) for dims in small]
-    if claim.dims:
-        numeric.append((sized(claim, MEDIUM_SIZE), _mode(claim, env, sized(claim, MEDIUM_SIZE))))
+    if claim.dims:   # sizes offset by the claim's key, so no fixed list of sizes can be targeted
+        offset = int(key, 16)
+        medium, large = MEDIUM_SIZE + offset % 3, settings.large + (offset >> 8) % 5
+        numeric.append((sized(claim, medium), _mode(claim, env, sized(claim, medium))))
         if settings.large:
-            numeric.append((sized(claim, settings.large), _mode(claim, env, sized(claim, settings.large))))
+            numeric.append((sized(claim, large), _mode(claim, env, sized(claim, large))))
     nodes = list(claim.steps) + [node for _, node in claim.lets]
     pointwise = not any(n.op in DERIVATIVES for tree in nodes for n in tree.walk())
+    kinked = any((n.op == "call" and n.value in KINKED) or n.op == "ind" for tree in nodes for n in tree.walk())
     return Plan(claim=claim, settings=settings, key=key, symbolic_shapes=tuple(small),
                 numeric_shapes=tuple(numeric), standins=labels,
-                functions=tuple(function_choices(claim, list(labels))), pointwise=pointwise, env=env)
+                functions=tuple(function_choices(claim, list(labels))), pointwise=pointwise, kinked=kinked,
+                env=env)
 
 
 def symbolic_assignments(claim: Claim) -> list[dict[str, int]]:

@@ -2,7 +2,7 @@
 
 - **box**: reals in [-2, 2], positives in [0.1, 3], matrices scaled by
   1/sqrt(columns) so that W x stays of order one at any width;
-- **scales**: magnitudes 10^u with u uniform in [-3, 3] (random signs for reals),
+- **scales**: magnitudes 10^u with u uniform in [-4, 6] (random signs for reals),
   so that a claim true only near the origin, or only for moderate values, fails;
 - **branches**: along seeded lines through the box and out to the scales, every
   change of sign of a kink switch, of a `where` comparison, or (for an
@@ -31,7 +31,9 @@ from .symbolic import concrete_shape
 ATTEMPTS_PER_POINT = 30    # draws per wanted point before the `where` region is called too thin
 LINE_SAMPLES = 161         # grid points along a scanned line (spacing 0.02 of the segment)
 BISECTIONS = 30            # halvings that locate a change of sign along a line
+BISECTION_BUDGET = 600     # signature evaluations per line for all its changes (a count, not a clock)
 LINES = 2                  # scanned lines per shape, index values and stand-in
+SCALE_EXPONENTS = (-4, 6)  # magnitudes 10^u: far beyond any box a claim might be true in only
 
 
 def make_generator(plan: Plan, *salt) -> np.random.Generator:
@@ -49,7 +51,8 @@ def draw_points(plan: Plan, dims: dict, indices: dict, function, *, wanted: int,
     for attempt in range(wanted * ATTEMPTS_PER_POINT):
         if found >= wanted:
             break
-        values = draw_values(claim, dims, indices, rng, "scales" if attempt % 2 and spread else "box")
+        region = ("box", "scales", "ladder")[attempt % 3] if spread else "box"
+        values = draw_values(claim, dims, indices, rng, region, rung=attempt // 3)
         if _inside(claim, values, function):
             found += 1
             yield values, rng
@@ -58,7 +61,9 @@ def draw_points(plan: Plan, dims: dict, indices: dict, function, *, wanted: int,
             yield values, rng
 
 
-def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, region: str) -> dict:
+def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, region: str, rung: int = 0) -> dict:
+    """Values per symbol; region "box", "scales" (random magnitudes) or "ladder" (magnitudes 10^k with k
+    stepping through SCALE_EXPONENTS from the top, so large and tiny values are always reached)."""
     values = {d: float(v) for d, v in dims.items()}
     values["pi"] = float(np.pi)
     values.update({k: float(v) for k, v in indices.items()})
@@ -66,12 +71,18 @@ def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, regi
         if spec.kind in ("index", "function"):
             continue
         shape = concrete_shape(spec.shape, dims) if spec.shape else ()
-        values[spec.name] = _draw(spec.kind, shape, rng, region)
+        if region == "ladder":
+            low, high = SCALE_EXPONENTS
+            exponent = high - (rung * 3) % (high - low + 1)
+            values[spec.name] = _draw(spec.kind, shape, rng, "box") * 10.0 ** exponent \
+                if spec.kind in ("real", "positive", "vector", "matrix") else _draw(spec.kind, shape, rng, "box")
+        else:
+            values[spec.name] = _draw(spec.kind, shape, rng, region)
     return values
 
 
 def _magnitudes(rng, shape):
-    return 10.0 ** rng.uniform(-3, 3, size=shape)
+    return 10.0 ** rng.uniform(*SCALE_EXPONENTS, size=shape)
 
 
 def _draw(kind, shape, rng, region):
@@ -151,11 +162,13 @@ def branch_points(plan: Plan, dims, indices, function, rng, *, limit: int):
         end = draw_values(claim, dims, indices, rng, "box" if line == 0 else "scales")
         at = lambda t: _on_line(claim, start, end, t)
         ts = np.linspace(-1.0, 2.0, LINE_SAMPLES)
+        budget = [BISECTION_BUDGET]
         sigs = [signature(claim, at(t), function, nodes, steps) for t in ts]
         changes = []
         for k in range(len(ts) - 1):
             if sigs[k] is not None and sigs[k + 1] is not None and not np.array_equal(sigs[k], sigs[k + 1]):
-                changes.append(_bisect(claim, at, function, nodes, steps, ts[k], ts[k + 1], sigs[k]))
+                changes += _bisect(claim, at, function, nodes, steps, ts[k], ts[k + 1], sigs[k], sigs[k + 1],
+                                   budget=budget)
         bounds = [(ts[0], ts[0])] + changes + [(ts[-1], ts[-1])] if changes else []
         candidates = [(hi0 + lo1) / 2 for (_, hi0), (lo1, _) in zip(bounds, bounds[1:])]
         if plan.pointwise:
@@ -180,12 +193,18 @@ def _on_line(claim, start, end, t):
     return values
 
 
-def _bisect(claim, at, function, nodes, steps, lo, hi, sig_lo):
-    for _ in range(BISECTIONS):
-        mid = (lo + hi) / 2
-        sig = signature(claim, at(mid), function, nodes, steps)
-        if sig is not None and np.array_equal(sig, sig_lo):
-            lo = mid
-        else:
-            hi = mid
-    return lo, hi
+def _bisect(claim, at, function, nodes, steps, lo, hi, sig_lo, sig_hi, depth=0, *, budget):
+    """Brackets [(lo, hi)] of every change of signature between lo and hi (several changes inside one
+    grid step, such as a thin region, are all found: a midpoint unlike both ends splits the search)."""
+    if depth >= BISECTIONS or budget[0] <= 0:
+        return [(lo, hi)]
+    budget[0] -= 1
+    mid = (lo + hi) / 2
+    sig = signature(claim, at(mid), function, nodes, steps)
+    if sig is None or np.array_equal(sig, sig_hi):
+        return _bisect(claim, at, function, nodes, steps, lo, mid, sig_lo, sig if sig is not None else sig_hi,
+                       depth + 1, budget=budget)
+    if np.array_equal(sig, sig_lo):
+        return _bisect(claim, at, function, nodes, steps, mid, hi, sig, sig_hi, depth + 1, budget=budget)
+    return (_bisect(claim, at, function, nodes, steps, lo, mid, sig_lo, sig, depth + 1, budget=budget)
+            + _bisect(claim, at, function, nodes, steps, mid, hi, sig, sig_hi, depth + 1, budget=budget))

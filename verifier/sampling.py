@@ -29,11 +29,11 @@ SIMPLE_POSITIVES = (1, 2)
 
 
 def draw_scalar(rng: random.Random, kind: str, mode: str = "box") -> Fraction:
-    """An exact rational: "simple" small integers, a "box" grid point, or a "wide" magnitude 10^u, u in [-3, 3]."""
+    """An exact rational: "simple" small integers, a "box" grid point, or a "wide" magnitude up to 1e4."""
     if mode == "simple":
         return Fraction(rng.choice(SIMPLE_POSITIVES if kind == "positive" else SIMPLE_REALS))
     if mode == "wide":
-        magnitude = Fraction(rng.randint(DENOMINATOR, 10 * DENOMINATOR), DENOMINATOR) * Fraction(10) ** rng.randint(-3, 2)
+        magnitude = Fraction(rng.randint(DENOMINATOR, 10 * DENOMINATOR), DENOMINATOR) * Fraction(10) ** rng.randint(-4, 3)
         return magnitude if kind == "positive" or rng.random() < 0.5 else -magnitude
     if kind == "positive":
         return Fraction(rng.randint(1, 3 * DENOMINATOR), DENOMINATOR)

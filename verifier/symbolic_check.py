@@ -110,8 +110,12 @@ def _check_instance(plan, instance, states):
                     break
         if failed is not None:
             rng = make_rng(plan.seed, plan.key, state.index, label)
-            found, tried = search(instance, a, b, step=state.index, where=where, plan=plan, rng=rng,
-                                  prefer=failed.on_branch)
+            bands = [stated_band(a_node, b_node, k) for k in range(len(paired_entries(a, b)[0]))]
+            try:
+                found, tried = search(instance, a, b, step=state.index, where=where, plan=plan, rng=rng,
+                                      prefer=failed.on_branch, bands=bands)
+            except (TypeError, ValueError):  # sympy cannot compare at these points: the numbers decide
+                found, tried = None, 0
             state.points_tried += tried
             state.counterexample = found
 
