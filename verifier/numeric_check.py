@@ -67,6 +67,7 @@ class StepNumeric:
     counterexample: Counterexample | None = None
     certifications: int = 0
     large_certifications: int = 0
+    near_ties: int = 0           # strict inequalities whose sides met within float resolution
 
 
 @dataclass
@@ -135,7 +136,7 @@ def _check_points(plan, dims, indices, function, mode, outcome):
         if not ArrayEvaluator(claim, {k: float(v) for k, v in probe.items()}, FLOAT, function)(claim.where):
             return  # the claim asserts nothing at these index values
     full = mode == "full"
-    for values, rng in draw_points(plan, dims, indices, function, wanted=_wanted(plan), spread=full):
+    for values, rng, tie in draw_points(plan, dims, indices, function, wanted=_wanted(plan), spread=full):
         outcome.points += 1
         directions = _directions(plan, dims, rng) if mode == "directional" else None
         for state in outcome.steps:
@@ -143,6 +144,8 @@ def _check_points(plan, dims, indices, function, mode, outcome):
                 reason = _compare_step(plan, state, values, function, directions, dims, indices)
                 if reason:
                     outcome.reject(reason)
+                elif tie and claim.relation in ("<", ">") and state.counterexample is None:
+                    state.near_ties += 1   # the sides touch here to float resolution: a tie is not excluded
 
 
 def _wanted(plan) -> int:

@@ -32,6 +32,9 @@ ATTEMPTS_PER_POINT = 30    # draws per wanted point before the `where` region is
 LINE_SAMPLES = 161         # grid points along a scanned line (spacing 0.02 of the segment)
 BISECTIONS = 30            # halvings that locate a change of sign along a line
 BISECTION_BUDGET = 600     # signature evaluations per line for all its changes (a count, not a clock)
+GOLDEN_STEPS = 60          # golden-section steps that refine a closest approach of an inequality's sides
+MINIMA_PER_LINE = 3        # closest approaches tried per line
+TIE_RELATIVE = 1e-9        # a closest approach this small (relative to the line's median margin) is a touch
 LINES = 2                  # scanned lines per shape, index values and stand-in
 SCALE_EXPONENTS = (-4, 6)  # magnitudes 10^u: far beyond any box a claim might be true in only
 
@@ -43,7 +46,7 @@ def make_generator(plan: Plan, *salt) -> np.random.Generator:
 
 
 def draw_points(plan: Plan, dims: dict, indices: dict, function, *, wanted: int, spread: bool = True):
-    """Yield (values, rng) for each point to compare: `wanted` regular points (box and, with `spread`,
+    """Yield (values, rng, tie) for each point to compare (tie: a closest approach of an inequality's sides): `wanted` regular points (box and, with `spread`,
     scales), then branch points."""
     claim = plan.claim
     rng = make_generator(plan, "numeric", sorted(dims.items()), sorted(indices.items()), function)
@@ -55,10 +58,10 @@ def draw_points(plan: Plan, dims: dict, indices: dict, function, *, wanted: int,
         values = draw_values(claim, dims, indices, rng, region, rung=attempt // 3)
         if _inside(claim, values, function):
             found += 1
-            yield values, rng
+            yield values, rng, False
     if spread:   # at projected (large) shapes the small and medium ones have already scanned every branch
-        for values in branch_points(plan, dims, indices, function, rng, limit=2 * wanted):
-            yield values, rng
+        for values, tie in branch_points(plan, dims, indices, function, rng, limit=2 * wanted):
+            yield values, rng, tie
 
 
 def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, region: str, rung: int = 0) -> dict:
@@ -174,13 +177,56 @@ def branch_points(plan: Plan, dims, indices, function, rng, *, limit: int):
         if plan.pointwise:
             for lo, hi in changes:
                 candidates += [lo, hi]
+        ties = []
+        if steps:   # an inequality: where its margin comes closest (a touch, a thin violated region)
+            approaches = _closest_approaches(claim, at, function, steps, ts)
+            ties = [t for t, tie in approaches if tie]
+            candidates = [t for t, _ in approaches] + candidates
         for t in candidates:
             if found >= limit:
                 return
             values = at(t)
             if _inside(claim, values, function):
                 found += 1
-                yield values
+                yield values, t in ties
+
+
+def margin(claim, values, function, steps) -> float | None:
+    """The smallest margin by which the inequality holds at a point (negative: it fails)."""
+    ev = ArrayEvaluator(claim, values, FLOAT, function)
+    try:
+        with np.errstate(all="ignore"):
+            gaps = [np.asarray(ev(b), dtype=float) - np.asarray(ev(a), dtype=float) for a, b in steps]
+    except (EvaluationError, ValueError, ZeroDivisionError, FloatingPointError, TypeError):
+        return None
+    sign = 1.0 if claim.relation in ("<", "<=") else -1.0
+    values = [float(np.min(sign * g)) for g in gaps]
+    return min(values) if all(np.isfinite(values)) else None
+
+
+def _closest_approaches(claim, at, function, steps, ts) -> list:
+    """[(t, tie)]: strict local minima of the margin along the line, refined by golden-section search (a
+    count, not a clock); `tie` when the refined margin is below TIE_RELATIVE of the line's median margin
+    (the sides touch there, to float resolution)."""
+    m = [margin(claim, at(t), function, steps) for t in ts]
+    typical = float(np.median([abs(x) for x in m if x is not None] or [0.0]))
+    found = []
+    for k in range(1, len(ts) - 1):
+        if None in (m[k - 1], m[k], m[k + 1]) or not (m[k] <= m[k - 1] and m[k] <= m[k + 1]) \
+                or not (m[k] < m[k - 1] or m[k] < m[k + 1]):
+            continue
+        lo, hi = ts[k - 1], ts[k + 1]
+        for _ in range(GOLDEN_STEPS):
+            a, b = hi - 0.618 * (hi - lo), lo + 0.618 * (hi - lo)
+            ma, mb = margin(claim, at(a), function, steps), margin(claim, at(b), function, steps)
+            if ma is None or mb is None:
+                break
+            lo, hi = (lo, b) if ma <= mb else (a, hi)
+        t = (lo + hi) / 2
+        best = margin(claim, at(t), function, steps)
+        found.append((t, m[k], best is not None and abs(best) <= TIE_RELATIVE * typical))
+    found.sort(key=lambda item: item[1])
+    return [(t, tie) for t, _, tie in found[:MINIMA_PER_LINE]]
 
 
 def _on_line(claim, start, end, t):

@@ -45,8 +45,10 @@ def _generic_class(label, name, order):
     if label not in _GENERIC_CACHE:
         def fdiff(self, argindex=1):
             return make_generic_function(name, order + 1)(self.args[0])
+        real = lambda self: self.args[0].is_extended_real   # a real function: real at real points
         _GENERIC_CACHE[label] = type(label, (sp.Function,), {"fdiff": fdiff, "generic_base": name,
-                                                             "generic_order": order})
+                                                             "generic_order": order,
+                                                             "_eval_is_extended_real": real})
     return _GENERIC_CACHE[label]
 
 
@@ -180,7 +182,11 @@ class Evaluator:
 
     # -- functions ----------------------------------------------------------------
     def on_call(self, node):
-        return FUNCTIONS[node.value].build([self(a) for a in node.args])
+        args = [self(a) for a in node.args]
+        try:
+            return FUNCTIONS[node.value].build(args)
+        except (ValueError, TypeError) as exc:
+            raise EvaluationError(f"{node.text}: sympy cannot build this expression ({exc})") from None
 
     def on_fapply(self, node):
         name, order = node.value

@@ -108,6 +108,10 @@ def _combine(plan, steps, sym_ce, sym_check, numeric):
             return "proved", f"every entry is exactly 0 at every tried shape; the numbers agree at " \
                              f"{compared}+ compared points per step", None
         return "inconclusive", "proved symbolically, but no numeric point could be compared " + _why(numeric), None
+    ties = sum(s.near_ties for s in numeric.steps)
+    if ties:
+        return ("inconclusive", f"sympy could not decide the sign, and at {ties} point(s) the two sides met "
+                "within float resolution: a tie (which a strict inequality forbids) cannot be excluded", None)
     if compared >= needed and not numeric.unchecked:
         return ("confirmed", f"sympy could not reduce the difference to 0; no counterexample at {compared}+ "
                 f"compared points per step (at least {needed} required)", None)
