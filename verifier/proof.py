@@ -14,9 +14,6 @@ than return digits it cannot guarantee.
 from __future__ import annotations
 
 import itertools
-import signal
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sympy as sp
@@ -26,29 +23,6 @@ from .zero_test import is_zero
 
 KINK_TYPES = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign)
 DIGITS = 30
-
-
-class OutOfTime(Exception):
-    """Raised by ``time_limit``: kept only for the diagnosis's safety net (never in a verdict)."""
-
-
-@contextmanager
-def time_limit(seconds: float | None):
-    """Raise OutOfTime inside the block after `seconds` (main thread only)."""
-    if seconds is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise OutOfTime()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- kinks -------------------------------------------------------------------------
