@@ -88,12 +88,22 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _mapped_bytes() -> int:
+    """This process's virtual address space now (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _worker(conn, claim: Claim, settings: Settings, parent: int):
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches the whole group: the parent ends us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.WORKER_MEMORY_BYTES, limits.WORKER_MEMORY_BYTES))
+    try:   # the cap is on top of what the forked worker already maps (a large parent, BLAS buffers)
+        cap = _mapped_bytes() + limits.WORKER_MEMORY_BYTES
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     except (ValueError, OSError):
         pass
     try:
