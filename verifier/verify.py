@@ -31,8 +31,9 @@ from .symbolic_check import check_symbolic
 
 __all__ = ["Settings", "verify", "error_result"]
 
-REGION = ("points: a box (reals in [-2, 2], positives in [0.1, 3]), magnitudes from 1e-3 to 1e3, "
-          "and points on every branch of every kink and `where` boundary")
+REGION = ("points: a box (reals in [-2, 2], positives in [0.1, 3]), magnitudes from 1e-4 to 1e6 (random and "
+          "a ladder), points on every branch of every kink and `where` boundary, and, for an inequality, where "
+          "its two sides come closest")
 
 
 def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = True) -> Result:
