@@ -30,8 +30,8 @@ VIOLATES = {"=": lambda s: s != 0, "<": lambda s: s >= 0, "<=": lambda s: s > 0,
 def draw_point(instance: Instance, rng: random.Random, mode: str = "box") -> tuple[dict, dict]:
     """(substitution for every free symbol, printable values per symbol name); mode "simple" draws small
     integers (0, 1, -1, 2) so that a counterexample can be checked by hand, "wide" spreads magnitudes
-    from 1e-3 to 1e3."""
-    subs, shown = {}, {}
+    from 1e-4 to 1e4."""
+    subs = {}
     for spec in instance.claim.symbols:
         if spec.kind in ("index", "function"):
             continue

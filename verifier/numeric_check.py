@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .certify import certify
-from .errors import EvaluationError
-from .intervals import Undecided
 from .model import Counterexample, EntryValue
 from .numeric import FLOAT, ArrayEvaluator, KinkCrossed, NotChecked, contains_derivative, is_array
 from .plan import Plan, has_stated_precision, stated_band
@@ -403,5 +401,3 @@ def _inner_flat(value, u):
 def _shape_text(dims) -> str:
     return ", ".join(f"{k}={v}" for k, v in dims.items()) or "scalars"
 
-
-__all__ = ["check_numeric", "side_values", "project", "certify", "Undecided", "EvaluationError"]
