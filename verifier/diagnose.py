@@ -20,12 +20,12 @@ from .errors import EvaluationError, ShapeError, VerifierError
 from .latex import to_latex
 from .model import FAILING, PASSING, Claim, Diagnosis, Repair
 from .numeric import FLOAT, ArrayEvaluator, NotChecked
-from .plan import Settings as PlanSettings, make_plan
+from .plan import Settings as PlanSettings, make_plan, symbolic_assignments as make_assignments
 from .points import draw_values
 from .proof import Kinks
 from .zero_test import is_zero
 from .repairs import REPAIRS, Factor, make_factor
-from .sampling import make_assignments, make_rng
+from .sampling import make_rng
 from .shapes import ShapeEnv, check_claim_shapes, infer_shape
 from .symbolic import Instance, concrete_shape, flat, index_cases
 

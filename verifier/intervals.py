@@ -381,10 +381,6 @@ class IntervalOps:
             return np.frompyfunc(pw, 2, 1)(a, b)
         return pw(a, b)
 
-    def is_true(self, cond):
-        """A condition's truth; None when the intervals cannot decide it."""
-        return cond
-
 
 def _power(x, y):
     n = None if isinstance(y, Dual) else _as_integer(y)

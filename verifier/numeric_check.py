@@ -32,7 +32,7 @@ from .model import Counterexample, EntryValue
 from .numeric import FLOAT, ArrayEvaluator, KinkCrossed, NotChecked, contains_derivative, is_array
 from .plan import Plan, has_stated_precision, stated_band
 from .points import draw_points
-from .shapes import entry_label, infer_shape
+from .shapes import entry_label, infer_shape, shape_text
 from .symbolic import concrete_shape, index_cases
 from .tree import Node
 
@@ -103,7 +103,7 @@ def check_numeric(plan: Plan, *, shapes=None) -> NumericOutcome:
                 for function in plan.functions:
                     _check_points(plan, dims, indices, function, mode, outcome)
         except TooExpensive as exc:
-            outcome.notes.append(f"shape {_shape_text(dims)} not compared: {exc}")
+            outcome.notes.append(f"shape {shape_text(dims)} not compared: {exc}")
             continue
         except NotChecked as exc:
             outcome.notes.append(f"not checked numerically: {exc}")
@@ -396,8 +396,4 @@ def _inner_flat(value, u):
     if isinstance(value, np.ndarray):
         return np.ravel(u) @ np.ravel(value)
     return value * u[0, 0]
-
-
-def _shape_text(dims) -> str:
-    return ", ".join(f"{k}={v}" for k, v in dims.items()) or "scalars"
 

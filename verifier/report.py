@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .latex import render_name, to_latex
+from .shapes import shape_text
 from .model import VERDICTS, Result
 from .textsafe import code, inline, quote_lines
 
@@ -171,7 +172,7 @@ def _evidence(c: dict, seed: int):
     yield "Evidence:"
     yield ""
     if c["shapes"]:
-        yield "- symbolic shapes tried: " + "; ".join(_shape_text(s) for s in c["shapes"])
+        yield "- symbolic shapes tried: " + "; ".join(shape_text(s) for s in c["shapes"])
     for step in d["steps"]:
         label = f"step ({step['index'] - 1}) = ({step['index']})" if d["kind"] == "chain" else "lhs - rhs"
         yield f"- {label}: **{step['verdict']}**: {inline(step['detail'])}"
@@ -220,7 +221,7 @@ def _diagnosis_lines(g: dict, chain: bool):
 
 
 def _numeric_lines(n: dict, chain: bool, relation: str = "="):
-    shapes = "; ".join(_shape_text(s) + f" ({m})" for s, m in zip(n["shapes"], n["modes"]))
+    shapes = "; ".join(shape_text(s) + f" ({m})" for s, m in zip(n["shapes"], n["modes"]))
     functions = f", f = {', '.join(n['functions'])}" if n["functions"] else ""
     yield f"- numeric cross-check: {n['points']} points at {shapes}{functions}"
     if n.get("region"):
@@ -241,14 +242,11 @@ def _numeric_lines(n: dict, chain: bool, relation: str = "="):
         yield f"  - {inline(note)}"
 
 
-def _shape_text(shape: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in shape.items()) or "scalars"
-
 
 def render_counterexample(claim_id: str, ce: dict, chain: bool):
     """A falsifying example the way Hypothesis prints one: header, values, how to reproduce."""
     where = f"step ({ce['step'] - 1}) = ({ce['step']}), " if chain else ""
-    shape = _shape_text({**ce["shape"], **ce["indices"]})
+    shape = shape_text({**ce["shape"], **ce["indices"]})
     yield f"Falsifying example ({where}{shape}{', ' + ce['function'] if ce['function'] else ''}):"
     for name, value in ce["point"].items():
         yield f"  {name} = {_value(value)}"

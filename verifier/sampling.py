@@ -13,7 +13,6 @@ import zlib
 from fractions import Fraction
 
 from .model import SymbolSpec
-from .plan import symbolic_assignments as make_assignments  # noqa: F401 (diagnosis)
 
 DENOMINATOR = 64  # points are multiples of 1/64: exact, short to print, dense enough to avoid ties
 

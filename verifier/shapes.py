@@ -35,6 +35,11 @@ def entry_label(k: int, shape: tuple) -> str:
     return f"[{k // shape[1]}, {k % shape[1]}]"
 
 
+def shape_text(dims: dict) -> str:
+    """A dimension assignment as people read it: "m=2, n=3" (or "scalars" when there is none)."""
+    return ", ".join(f"{k}={v}" for k, v in dims.items()) or "scalars"
+
+
 def collapse(shape: tuple) -> tuple:
     return () if shape == (1, 1) else shape
 

@@ -26,7 +26,7 @@ from .errors import EvaluationError, ShapeError, VerifierError
 from .model import Claim, NumericEvidence, NumericStep, Result
 from .numeric_check import MIN_COMPARED, check_numeric
 from .plan import Plan, Settings, make_plan
-from .shapes import check_claim_shapes
+from .shapes import check_claim_shapes, shape_text
 from .symbolic_check import check_symbolic
 
 __all__ = ["Settings", "verify", "error_result"]
@@ -95,7 +95,7 @@ def _combine(plan, steps, sym_ce, sym_check, numeric):
                    else f"`lhs {claim.relation} rhs` fails at a point")
         if ce is num_ce and symbolic[ce.step] == "proved":
             message += (" at a shape the exact proof did not try: it holds at "
-                        + "; ".join(_shape_text(s) for s in plan.symbolic_shapes) + " only")
+                        + "; ".join(shape_text(s) for s in plan.symbolic_shapes) + " only")
         if ce is sym_ce and sym_check == "undecided":
             message += " (certified by sympy; interval arithmetic could not decide at this point)"
         return "refuted", message, ce
@@ -135,10 +135,6 @@ def _why(numeric) -> str:
     if not numeric.rejected:
         return "(no point satisfied `where`)" if not numeric.points else ""
     return "(not compared: " + "; ".join(f"{n} {r}" for r, n in sorted(numeric.rejected.items())) + ")"
-
-
-def _shape_text(dims) -> str:
-    return ", ".join(f"{k}={v}" for k, v in dims.items()) or "scalars"
 
 
 def _first(a, b):
