@@ -232,3 +232,40 @@ def test_third_derivatives_rest_on_the_symbolic_check_and_say_so():
     out = numeric(body)
     assert out.unchecked and "order 3" in out.notes[0]
     assert verify(make_claim(body)).verdict == "proved"
+
+
+def test_an_entry_of_a_gradient_is_the_entry_of_the_whole_gradient():
+    """grad(body, var)[i, j] computes one derivative instead of the whole gradient: the same number, in
+    floats and in interval arithmetic with exact derivatives."""
+    from verifier.certify import _precision
+    from verifier.intervals import INTERVAL, raw, value_of
+    claim = make_claim(NET.format(lhs="grad(s, W)[i, j]", rhs="delta[i]*x[j]").replace(
+        'f = "function"', 'f = "function"\ni = "index(m)"\nj = "index(n)"'))
+    dims = {"m": 3, "n": 4}
+    values = draw_point(claim, dims, {"i": 2, "j": 1}, np.random.default_rng(5))
+    values |= {"i": 2.0, "j": 1.0}
+    entry, whole = claim.steps[0], claim.steps[0].args[0]
+    ev = ArrayEvaluator(claim, values, FLOAT, "f=sin")
+    assert ev(entry) == ev(whole)[2, 1]
+    with _precision(128):
+        point = {k: INTERVAL.array(v, v.shape) if isinstance(v, np.ndarray) else INTERVAL.const(v)
+                 for k, v in values.items()}
+        exact = ArrayEvaluator(claim, point, INTERVAL, "f=sin")
+        one, full = raw(value_of(exact(entry))), raw(value_of(exact(whole)[2, 1]))
+    assert one.a == full.a and one.b == full.b and one.delta < 1e-30
+
+
+def test_larger_shapes_cover_every_index_case_and_every_standin():
+    """At the medium shape each index case is tried with one stand-in in turn; every case and every
+    stand-in still appear, and the exact proof's shapes keep the full product."""
+    from verifier.numeric_check import _combinations, index_cases_for
+    claim = make_claim(NET.format(lhs="grad(s, W)[i, j]", rhs="delta[i]*x[j]").replace(
+        'f = "function"', 'f = "function"\ni = "index(m)"\nj = "index(n)"'))
+    plan = make_plan(claim, Settings())
+    for dims, mode in plan.numeric_shapes:
+        cases = index_cases_for(plan, dims, sample=mode == "directional")
+        pairs = _combinations(plan, dims, cases)
+        assert {tuple(sorted(c.items())) for c, _ in pairs} == {tuple(sorted(c.items())) for c in cases}
+        assert {f for _, f in pairs} == set(plan.functions)
+        if dims in plan.symbolic_shapes:
+            assert len(pairs) == len(cases) * len(plan.functions)

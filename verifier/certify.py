@@ -1,13 +1,14 @@
-"""Certify a difference at one point: interval arithmetic, precision raised until the sign is decided.
+"""Certify a difference at one point: interval arithmetic at high precision.
 
 A float disagreement, or sympy's counterexample, counts only when this module
 certifies it: both sides are evaluated at the exact point (floats are dyadic
 rationals, so nothing is rounded on the way in) with mpmath's interval
-arithmetic and exact derivatives (``intervals``), at 64, 128, 256 and 512
-bits.  Each entry's interval of lhs - rhs either excludes the allowed band
-(certified difference), lies inside it at every precision (no difference at
-this point: float noise), or stays undecided (a kink, a condition or the
-domain straddles the point).  The verdict never blames an engine without a
+arithmetic and exact derivatives (``intervals``), at 512 bits (at 64, then
+128 bits for a projection at a large shape, where one pass costs seconds).
+Each entry's interval of lhs - rhs either excludes the allowed band
+(certified difference), lies inside it or shrinks around it at the last
+precision (no difference at this point: float noise), or stays undecided (a
+kink, a condition or the domain straddles the point).  The verdict never blames an engine without a
 certified difference.
 """
 
@@ -26,7 +27,9 @@ from .intervals import INTERVAL, IV, Undecided, midpoint_text, raw, value_of
 from .numeric import ArrayEvaluator
 from .plan import Plan, stated_band
 
-PRECISIONS = (64, 128, 256, 512)   # bits; 512 bits is about 154 digits
+PRECISIONS = (512,)                # bits, about 154 digits: most certifications confirm float noise, which
+                                   # only the last precision may declare, so lower ones would be wasted work
+LARGE_PRECISIONS = (64, 128)       # projections at large shapes, where one pass costs seconds
 AGREE_BITS = 40                    # an interval of lhs - rhs narrower than 2^-(prec - 40) x scale around 0 agrees
 
 
@@ -43,7 +46,7 @@ def certify(plan: Plan, step: int, values: dict, function, projections=None) -> 
     claim = plan.claim
     a, b = claim.steps[step - 1], claim.steps[step]
     reason = "undecided at every precision"
-    ladder = PRECISIONS if projections is None or len(projections) and _small(projections) else PRECISIONS[:2]
+    ladder = PRECISIONS if projections is None or len(projections) and _small(projections) else LARGE_PRECISIONS
     for bits in ladder:
         with _precision(bits):
             point = {k: _interval(v) for k, v in values.items() if k != "pi"}

@@ -187,6 +187,8 @@ class ArrayEvaluator:
         return a.T if is_array(a) else a
 
     def on_index(self, node):
+        if node.args[0].op == "grad":
+            return self._grad_entry(node)
         base = self(node.args[0])
         return base[entry_position([self.integer(i) for i in node.args[1:]], base.shape, node.text)]
 
@@ -364,6 +366,17 @@ class ArrayEvaluator:
         for pos in np.ndindex(rows, cols):
             out[pos] = self.along(var, 1.0, lambda e: e(body), entry=pos)
         return out
+
+    def _grad_entry(self, node):
+        """grad(body, var)[i(, j)]: the one derivative that entry needs, not the whole gradient (the same
+        value as indexing the full gradient, at a fraction of its cost)."""
+        body, var = node.args[0].args
+        name, entry, value = self.variable(var)
+        if entry is not None or not is_array(value):
+            base = self(node.args[0])
+            return base[entry_position([self.integer(i) for i in node.args[1:]], base.shape, node.text)]
+        pos = entry_position([self.integer(i) for i in node.args[1:]], value.shape, node.text)
+        return self.along(var, 1.0, lambda e: e(body), entry=pos)
 
     def on_jacobian(self, node):
         body, var = node.args

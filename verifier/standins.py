@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy as sp
 
@@ -76,7 +77,15 @@ def concrete_for(choice: str, name: str) -> str:
 def instantiate_functions(expr, choice: str):
     """Replace every generic function (and its derivatives) in a sympy expression by its stand-in."""
     def concrete(e):
-        x = sp.Dummy("x", real=True)
-        fn = standin(concrete_for(choice, type(e).generic_base))
-        return sp.diff(fn(x), x, type(e).generic_order).xreplace({x: e.args[0]})
+        x, derivative = _derivative(concrete_for(choice, type(e).generic_base), type(e).generic_order)
+        return derivative.xreplace({x: e.args[0]})
     return expr.replace(lambda e: hasattr(type(e), "generic_order"), concrete)
+
+
+_VARIABLE = sp.Dummy("x", real=True)
+
+
+@lru_cache(maxsize=256)
+def _derivative(label: str, order: int):
+    """(x, the order-th derivative of the stand-in at x), computed once per label and order."""
+    return _VARIABLE, sp.diff(standin(label)(_VARIABLE), _VARIABLE, order)
