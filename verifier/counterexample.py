@@ -62,6 +62,19 @@ def _shown(instance: Instance, subs: dict) -> dict:
     return shown
 
 
+def _frozen(instance: Instance) -> frozenset:
+    """The symbols of arrays whose entries cannot be moved one at a time (masks, labels, spd)."""
+    out = set()
+    for spec in instance.claim.symbols:
+        if spec.constraint in ("mask", "pm1", "spd"):
+            out.update(flat_symbols(instance.bindings[spec.name]))
+    return frozenset(out)
+
+
+def flat_symbols(value) -> list:
+    return list(value) if is_array(value) else [value]
+
+
 def valid_point(subs, where, kinks: Kinks | None, pointwise: bool) -> bool:
     if where is not None and where is not sp.true:
         if where.xreplace(subs) is not sp.true:
@@ -73,12 +86,14 @@ def valid_point(subs, where, kinks: Kinks | None, pointwise: bool) -> bool:
     return True
 
 
-def onto_kink(subs: dict, kinks: Kinks | None, rng: random.Random) -> dict | None:
-    """The point moved exactly onto one of the kinks (solving the switch for one symbol it is linear in)."""
+def onto_kink(subs: dict, kinks: Kinks | None, rng: random.Random, frozen=frozenset()) -> dict | None:
+    """The point moved exactly onto one of the kinks (solving the switch for one symbol it is linear in;
+    never an entry of a mask, a +-1 label or a positive-definite matrix, which one value would take off
+    its set)."""
     if not kinks or not kinks.switches:
         return None
     switch = kinks.switches[rng.randrange(len(kinks.switches))]
-    for symbol in sorted(switch.free_symbols, key=sp.default_sort_key):
+    for symbol in sorted(switch.free_symbols - frozen, key=sp.default_sort_key):
         rest = {k: v for k, v in subs.items() if k != symbol}
         reduced = sp.expand(switch.xreplace(rest))
         if reduced.free_symbols == {symbol} and reduced.is_polynomial(symbol) and sp.degree(reduced, symbol) == 1:
@@ -110,7 +125,7 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.
         try:
             subs, _ = draw_point(instance, rng, mode)
             if plan.pointwise and attempt % 3 == 2:
-                subs = onto_kink(subs, kinks, rng) or subs
+                subs = onto_kink(subs, kinks, rng, _frozen(instance)) or subs
             if not valid_point(subs, where, kinks, plan.pointwise):
                 continue
             if prefer is not None and attempt < attempts // 2 and not prefer(subs):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
 import sympy as sp
 
 from .errors import ShapeError
@@ -96,6 +97,12 @@ def _square_scalar(shapes, text):
     return ()
 
 
+def _matpow(shapes, text):
+    if shapes[1] != ():
+        raise ShapeError(text, f"the exponent of matpow must be a scalar, got {fmt_shape(shapes[1])}")
+    return _square(shapes[:1], text)
+
+
 def _diag(shapes, text):
     _need_vector(shapes[0], text, "diag")
     n = vector_length(shapes[0])
@@ -161,6 +168,38 @@ def _diag_build(args):
 # Each takes the argument values and a number system `ops` (float64 or mpmath, see numeric.py),
 # so the same code serves the double-precision check and the high-precision re-check.
 
+def power_exponent(value, text: str = "matpow") -> int:
+    """The exponent of a matrix power as a whole number from 0 to MAX_MATRIX_POWER (a float, an exact
+    number or an exact interval); anything else is an EvaluationError."""
+    from .errors import EvaluationError  # noqa: PLC0415
+    number = getattr(value, "mid", value)
+    try:
+        k = float(number)
+    except (TypeError, ValueError):
+        raise EvaluationError(f"{text}: the exponent must be a whole number, got {value}") from None
+    if k != int(k) or not 0 <= k <= MAX_MATRIX_POWER:
+        raise EvaluationError(f"{text}: the exponent must be a whole number from 0 to {MAX_MATRIX_POWER}, "
+                              f"got {number}")
+    return int(k)
+
+
+MAX_MATRIX_POWER = 64
+
+
+def _matpow_build(args):
+    a, k = args
+    return sp.ImmutableMatrix(a ** power_exponent(k if k.is_number else None))
+
+
+def _np_matpow(args, ops):
+    a, k = args
+    n = a.shape[0]
+    out = ops.array(np.eye(n), (n, n))
+    for _ in range(power_exponent(k)):
+        out = out @ a
+    return out
+
+
 def _np_entrywise(name):
     return lambda args, ops: ops.entrywise(name, args[0])
 
@@ -207,6 +246,7 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
     _ew("tanh", sp.tanh, r"\tanh", "entrywise"),
     _ew("sin", sp.sin, r"\sin", "entrywise"),
     _ew("cos", sp.cos, r"\cos", "entrywise"),
+    _ew("tan", sp.tan, r"\tan", "entrywise"),
     _ew("softplus", lambda x: sp.log(1 + sp.exp(x)), r"\operatorname{softplus}", "entrywise log(1+e^x)"),
     _ew("relu", lambda x: sp.Max(0, x), r"\operatorname{relu}", "entrywise max(0, x)"),
     _ew("Abs", sp.Abs, r"\operatorname{abs}", "entrywise |x|"),
@@ -235,6 +275,9 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
              lambda a, ops: ops.total(a[0].diagonal()), doc="sum of the diagonal"),
     Function("det", 1, _square_scalar, lambda a: a[0].det(method="berkowitz"), r"\det",
              lambda a, ops: ops.det(a[0]), doc="determinant"),
+    Function("matpow", 2, _matpow, _matpow_build, r"\operatorname{matpow}", _np_matpow,
+             doc="matpow(A, k): the matrix power A A ... A (k >= 0 a whole number; A**k is entrywise only "
+                 "for vectors and scalars)"),
     Function("inv", 1, _square, lambda a: sp.ImmutableMatrix(a[0].inv()), r"\operatorname{inv}",
              lambda a, ops: ops.inv(a[0]), doc="matrix inverse"),
 ]}

@@ -248,7 +248,7 @@ def _iv_cosh(x):
     return (iv.exp(x) + iv.exp(-x)) / 2
 
 
-IV_NAMESPACE = {"mpf": iv.mpf, "exp": iv.exp, "log": iv.log, "sqrt": iv.sqrt, "sin": iv.sin, "cos": iv.cos,
+IV_NAMESPACE = {"mpf": iv.mpf, "exp": iv.exp, "log": iv.log, "sqrt": iv.sqrt, "sin": iv.sin, "cos": iv.cos, "tan": iv.tan,
                 "tanh": _iv_tanh, "sinh": _iv_sinh, "cosh": _iv_cosh, "pi": iv.pi, "E": iv.e}
 
 

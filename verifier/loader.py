@@ -19,7 +19,7 @@ from pathlib import Path
 from . import limits
 from .errors import ClaimFileError
 from .functions import lookup, SPECIAL
-from .model import KINDS, Claim, Source, SymbolSpec
+from .model import CONSTRAINTS, KINDS, Claim, Source, SymbolSpec
 from .parser import CONSTANTS, Scope, parse_expression
 
 TOP_KEYS = {"id", "title", "claim", "expect", "source", "symbols", "let", "check", "note"}
@@ -319,7 +319,9 @@ def _check_new_name(name, path, key):
 
 def parse_kind(name: str, text, path: str, key: str) -> SymbolSpec:
     """Parse a kind such as `matrix(m, n)` with its own tiny whitelist."""
-    expected = "real, positive, index(n), vector(n), matrix(m, n), onehot(n), probability(n) or function"
+    expected = ("real, positive, index(n), vector(n), matrix(m, n), onehot(n), probability(n), function, or "
+                "constrained arrays: positive(n), positive(m, n), mask(n), mask(m, n), pm1(n), pm1(m, n), "
+                "symmetric(n), spd(n)")
     if not isinstance(text, str):
         raise ClaimFileError(path, key, "kind must be a string", text=repr(text)[:80], expected=expected)
     if not text.isascii():
@@ -336,7 +338,12 @@ def parse_kind(name: str, text, path: str, key: str) -> SymbolSpec:
         kind, args = node.func.id, node.args
     else:
         raise ClaimFileError(path, key, "unreadable kind", text=text, expected=expected)
-    if kind not in KINDS or len(args) != KIND_ARITY[kind]:
+    constraint = None
+    if kind in CONSTRAINTS and (args or kind != "positive"):
+        constraint, kind = kind, _constrained_kind(kind, len(args))
+        if kind is None:
+            raise ClaimFileError(path, key, "wrong number of dimensions", text=text, expected=expected)
+    elif kind not in KINDS or len(args) != KIND_ARITY[kind]:
         raise ClaimFileError(path, key, "unknown kind or wrong number of dimensions", text=text, expected=expected)
     dims = []
     for arg in args:
@@ -347,7 +354,16 @@ def parse_kind(name: str, text, path: str, key: str) -> SymbolSpec:
         else:
             raise ClaimFileError(path, key, "bad dimension", text=text,
                                  expected=f"a name or an integer from 1 to {limits.MAX_LITERAL_DIM}")
-    return SymbolSpec(name, kind, tuple(dims))
+    if constraint in ("symmetric", "spd"):
+        dims = dims * 2   # symmetric(n) is an n x n matrix
+    return SymbolSpec(name, kind, tuple(dims), constraint)
+
+
+def _constrained_kind(constraint: str, arity: int) -> str | None:
+    """The array kind that holds a constrained kind with this many dimensions (None: a wrong number)."""
+    if constraint in ("symmetric", "spd"):
+        return "matrix" if arity == 1 else None
+    return {1: "vector", 2: "matrix"}.get(arity)
 
 
 def _dim_names(specs) -> set[str]:

@@ -9,6 +9,15 @@ from .tree import Node
 SCALAR_KINDS = ("real", "positive", "index")
 ARRAY_KINDS = ("vector", "matrix", "onehot", "probability")
 KINDS = SCALAR_KINDS + ARRAY_KINDS + ("function",)
+# Vectors and matrices whose entries are constrained; each is written as its own kind in [symbols]
+# (`positive(n)`, `mask(m, n)`, `symmetric(n)`, ...) and stored as a vector or matrix with a constraint.
+CONSTRAINTS = {
+    "positive": "every entry > 0",
+    "mask": "every entry 0 or 1",
+    "pm1": "every entry -1 or +1 (labels)",
+    "symmetric": "a square matrix equal to its transpose",
+    "spd": "a symmetric positive-definite matrix",
+}
 
 VERDICTS = ("proved", "confirmed", "refuted", "ill-typed", "engine-disagreement", "inconclusive", "error",
             "timeout")
@@ -36,6 +45,7 @@ class SymbolSpec:
     name: str
     kind: str
     dims: tuple = ()
+    constraint: str | None = None   # on the entries of a vector or matrix: see CONSTRAINTS
 
     @property
     def shape(self) -> tuple:
@@ -46,7 +56,8 @@ class SymbolSpec:
         return ()
 
     def describe(self) -> str:
-        return self.kind + (f"({', '.join(str(d) for d in self.dims)})" if self.dims else "")
+        dims = self.dims[:1] if self.constraint in ("symmetric", "spd") else self.dims   # written symmetric(n)
+        return (self.constraint or self.kind) + (f"({', '.join(str(d) for d in dims)})" if dims else "")
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ class FloatOps:
     def array(self, values, shape):
         return np.asarray(values, dtype=float).reshape(shape)
 
-    ENTRYWISE = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
+    ENTRYWISE = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "sin": np.sin, "cos": np.cos, "tan": np.tan,
                  "softplus": lambda t: np.logaddexp(0, t), "relu": lambda t: np.maximum(0, t), "Abs": np.abs,
                  "Heaviside": lambda t: np.heaviside(t, 0.5), "sign": np.sign, "sigmoid": _sigmoid}
 

@@ -74,7 +74,9 @@ def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, regi
         if spec.kind in ("index", "function"):
             continue
         shape = concrete_shape(spec.shape, dims) if spec.shape else ()
-        if region == "ladder":
+        if spec.constraint is not None:
+            values[spec.name] = _draw_constrained(spec.constraint, shape, rng, region, rung)
+        elif region == "ladder":
             low, high = SCALE_EXPONENTS
             exponent = high - (rung * 3) % (high - low + 1)
             values[spec.name] = _draw(spec.kind, shape, rng, "box") * 10.0 ** exponent \
@@ -107,6 +109,27 @@ def _draw(kind, shape, rng, region):
     if region == "box":
         return rng.uniform(-2, 2, size=(rows, cols))
     return rng.choice((-1.0, 1.0), size=(rows, cols)) * _magnitudes(rng, (rows, cols))
+
+
+def _draw_constrained(constraint, shape, rng, region, rung):
+    """A vector or matrix on its set: positive entries, a 0/1 mask, +-1 labels, a symmetric or a
+    symmetric positive-definite matrix; the scalable ones at every magnitude of the region."""
+    rows, cols = shape
+    if constraint == "mask":
+        return rng.integers(0, 2, size=shape).astype(float)
+    if constraint == "pm1":
+        return rng.choice((-1.0, 1.0), size=shape)
+    if region == "ladder":
+        low, high = SCALE_EXPONENTS
+        factor = 10.0 ** (high - (rung * 3) % (high - low + 1))
+    else:
+        factor = 1.0 if region == "box" else float(_magnitudes(rng, None))
+    if constraint == "positive":
+        return rng.uniform(0.1, 3, size=shape) * factor
+    square = rng.uniform(-1, 1, size=shape) * np.sqrt(3.0 / cols)
+    if constraint == "symmetric":
+        return (square + square.T) * (factor / 2)
+    return (square @ square.T + 0.5 * np.eye(rows)) * factor   # spd: its smallest eigenvalue >= 0.5 * factor
 
 
 def _inside(claim, values, function) -> bool:
@@ -232,9 +255,11 @@ def _closest_approaches(claim, at, function, steps, ts) -> list:
 def _on_line(claim, start, end, t):
     values = dict(start)
     for spec in claim.symbols:
+        if spec.constraint in ("mask", "pm1", "spd"):
+            continue   # off their sets between (or beyond) two of their points
         if spec.kind in ("real", "positive", "vector", "matrix"):
             values[spec.name] = start[spec.name] + t * (end[spec.name] - start[spec.name])
-            if spec.kind == "positive" and values[spec.name] <= 0:
+            if (spec.kind == "positive" or spec.constraint == "positive") and np.any(values[spec.name] <= 0):
                 values[spec.name] = start[spec.name]
     return values
 

@@ -2,12 +2,14 @@
 
 Points: exact rationals with small denominators, drawn per kind: reals in
 [-2, 2], positives in (0, 3], probability vectors that sum to exactly 1, one-hot
-vectors with a random hot entry.  The random stream for a claim depends only on
+vectors with a random hot entry, and constrained arrays exactly on their sets
+(positive entries, 0/1 masks, +-1 labels, symmetric matrices, L L^T for spd).  The random stream for a claim depends only on
 the run's seed and the claim's content (``plan.key``), never on its id.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import zlib
 from fractions import Fraction
@@ -50,4 +52,24 @@ def draw_value(rng: random.Random, spec: SymbolSpec, size: int, mode: str = "box
     if spec.kind == "onehot":
         hot = rng.randrange(size)
         return [Fraction(int(i == hot)) for i in range(size)]
+    if spec.constraint is not None:
+        return _constrained(rng, spec.constraint, size, mode)
     return [draw_scalar(rng, "real", mode) for _ in range(size)]
+
+
+def _constrained(rng: random.Random, constraint: str, size: int, mode: str) -> list[Fraction]:
+    """Entries (row-major) that satisfy the constraint exactly."""
+    if constraint == "positive":
+        return [draw_scalar(rng, "positive", mode) for _ in range(size)]
+    if constraint == "mask":
+        return [Fraction(rng.randint(0, 1)) for _ in range(size)]
+    if constraint == "pm1":
+        return [Fraction(rng.choice((-1, 1))) for _ in range(size)]
+    n = math.isqrt(size)
+    if constraint == "symmetric":
+        upper = {(i, j): draw_scalar(rng, "real", mode) for i in range(n) for j in range(i, n)}
+        return [upper[min(i, j), max(i, j)] for i in range(n) for j in range(n)]
+    # spd: L L^T with L lower triangular and a positive diagonal is symmetric positive definite
+    low = [[draw_scalar(rng, "positive", mode) if i == j else draw_scalar(rng, "real", mode) if j < i
+            else Fraction(0) for j in range(n)] for i in range(n)]
+    return [sum((low[i][k] * low[j][k] for k in range(n)), Fraction(0)) for i in range(n) for j in range(n)]

@@ -121,7 +121,12 @@ def _pow(node, shapes, env):
     _no_bool(node, shapes)
     if shapes[1] != ():
         raise ShapeError(node.text, f"exponent must be a scalar, got {fmt_shape(shapes[1])}")
-    return shapes[0]
+    base = shapes[0]
+    if len(base) == 2 and base[0] == base[1] and base[0] != 1:   # the matrix power or the entrywise one?
+        raise ShapeError(node.text, f"`**` on a square {fmt_shape(base)} matrix is ambiguous: write "
+                         "matpow(A, k) for the matrix power, hadamard(A, A) or sqrt(A) for entrywise ones "
+                         "(on vectors and non-square matrices `**` is entrywise)")
+    return base
 
 
 def _same(node, shapes, env):

@@ -60,10 +60,16 @@ def make_symbol_value(spec: SymbolSpec, dims: dict[str, int], prefix: str = ""):
     rows, cols = concrete_shape(spec.shape, dims)
     if rows * cols > limits.MAX_ENTRIES:
         raise EvaluationError(f"{spec.name} would have {rows * cols} entries (limit {limits.MAX_ENTRIES})")
-    positive = spec.kind == "probability" or None
+    positive = spec.kind == "probability" or spec.constraint == "positive" or None
     if cols == 1:
         return sp.ImmutableMatrix(rows, 1, lambda i, j: sp.Symbol(f"{name}[{i}]", real=True, positive=positive))
+    if spec.constraint in ("symmetric", "spd"):   # one symbol per pair (i, j), (j, i); spd: see sampling
+        return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(f"{name}[{min(i, j)},{max(i, j)}]", real=True))
     return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(f"{name}[{i},{j}]", real=True, positive=positive))
+
+
+def _shared_entries(claim: Claim) -> set[str]:
+    return {s.name for s in claim.symbols if s.constraint in ("symmetric", "spd")}
 
 
 def fresh_like(value, label: str):
@@ -232,7 +238,9 @@ class Evaluator:
         """(evaluator to build the expression in, the variable's symbols, undo substitution)."""
         name_node = var.args[0] if var.op == "index" else var
         name = name_node.value
-        if name in self.lets:
+        if name in self.lets or name in _shared_entries(self.instance.claim):
+            # a let, or a symmetric matrix whose (i, j) and (j, i) share one symbol: differentiate by
+            # independent entries (the gradient by a matrix is the matrix of its entries' partials)
             actual = self.value(name_node)
             fresh = fresh_like(actual, f"{name}~")
             kept = {k: v for k, v in self.bindings.items() if k not in self.lets or k in self.overrides}

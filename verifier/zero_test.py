@@ -93,7 +93,7 @@ def _straddles(v) -> bool:
 
 
 _IV_FUNCTIONS = {sp.exp: lambda v: iv.exp(v), sp.log: lambda v: iv.log(v), sp.sin: lambda v: iv.sin(v),
-                 sp.cos: lambda v: iv.cos(v), sp.tanh: lambda v: 1 - 2 / (iv.exp(2 * v) + 1),
+                 sp.cos: lambda v: iv.cos(v), sp.tan: lambda v: iv.tan(v), sp.tanh: lambda v: 1 - 2 / (iv.exp(2 * v) + 1),
                  sp.Abs: lambda v: abs(v)}
 
 
