@@ -175,6 +175,11 @@ class Result:
     diagnosis: Diagnosis | None = None
     claim: Claim | None = field(default=None, compare=False)
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows a Result as its report section: verdict, math, evidence, counterexample, fix."""
+        from .report import render_result  # noqa: PLC0415 (report imports this module)
+        return render_result(self)
+
     @property
     def agrees(self) -> bool:
         """Whether the verdict matches the curator's expectation (errors never agree)."""

@@ -288,3 +288,8 @@ def write_atomic(path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def render_result(result: Result, *, seed: int = 0) -> str:
+    """One claim's section as Markdown (the notebook display of a Result, `verifier.check`)."""
+    return "\n".join(_claim_section(claim_entry(result), seed)) + "\n"
