@@ -12,6 +12,7 @@ os.getppid(), so a SIGTERM or SIGKILL of the CLI or of pytest leaves none behind
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import multiprocessing as mp
 import os
@@ -64,6 +65,21 @@ def load_all(paths, *, digests: dict | None = None) -> tuple[list[Claim], list[R
                                    f"{len(same)} files ({files}); none of them is verified",
                                    verdict="error"))
     return claims, errors
+
+
+@functools.lru_cache(maxsize=1)
+def _prepare_workers() -> None:
+    """Compile, once in the parent, what every forked worker would otherwise compile again: the float and
+    interval versions of the table's scalar functions and the fixed stand-ins, with two derivatives
+    (about 0.2 s here, against some 15 % of a cold catalog's work)."""
+    from .functions import FUNCTIONS  # noqa: PLC0415
+    from .intervals import base_function  # noqa: PLC0415
+    from .numeric import scalar_function  # noqa: PLC0415
+    from .standins import FIXED  # noqa: PLC0415
+    for name in [n for n, f in FUNCTIONS.items() if f.scalar is not None] + list(FIXED):
+        for order in range(3):
+            scalar_function(name, order)
+            base_function(name, order)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -127,6 +143,7 @@ def run_claims(claims: Iterable[Claim], settings: Settings, *, jobs: int = 1,
     if not (math.isfinite(settings.timeout) and settings.timeout > 0):
         raise ValueError(f"timeout must be a finite number of seconds above 0, not {settings.timeout!r}")
     ctx = mp.get_context("fork")
+    _prepare_workers()
     pending = list(enumerate(claims))[::-1]
     results: dict[int, Result] = {}
     running: dict = {}  # connection -> (process, index, claim, start)
