@@ -88,6 +88,21 @@ def test_false_only_on_a_thin_region():
     assert claim(huber_grad, "sign(x)*ind(Abs(x) > 1/100)").verdict in PASSING
 
 
+@pytest.mark.parametrize("lhs, symbols", [
+    ("(log(x) - 1)**2", 'x = "positive"'),      # touches 0 at x = e only: no rational counterexample exists
+    ("(log(x) - 5)**2", 'x = "real"'),          # at x = e^5, outside every box; log is undefined for x < 0
+    ("(log(-x) - 5)**2", 'x = "real"'),         # at x = -e^5
+    ("(exp(x/100) - 3)**2", 'x = "real"'),      # at x = 100 log 3
+])
+def test_a_strict_inequality_that_touches_at_one_irrational_magnitude_never_passes(lhs, symbols):
+    assert claim(lhs, "0", symbols=symbols, relation=">").verdict not in PASSING
+
+
+def test_a_proved_inequality_says_its_sign_was_decided():
+    out = claim("sigmoid(x)", "1", relation="<")
+    assert out.verdict == "proved" and "sign of every entry is decided exactly" in out.message
+
+
 # -- 3. cancellation is not a difference ---------------------------------------------------------
 
 @pytest.mark.parametrize("lhs, rhs", [

@@ -4,7 +4,8 @@
   1/sqrt(columns) so that W x stays of order one at any width;
 - **scales**: magnitudes 10^u with u uniform in [-4, 6] (random signs for reals),
   so that a claim true only near the origin, or only for moderate values, fails;
-- **branches**: along seeded lines through the box and out to the scales, every
+- **branches**: along seeded lines through the box and out to the scales, and
+  along a line that scales a box point through every magnitude, every
   change of sign of a kink switch, of a `where` comparison, or (for an
   inequality) of lhs - rhs is located by bisection; a point is placed in the
   middle of every stretch between two changes (so thin regions are reached: a
@@ -183,16 +184,19 @@ def branch_points(plan: Plan, dims, indices, function, rng, *, limit: int):
     if not nodes and not steps:
         return
     found = 0
-    for line in range(LINES):
+    for line in range(LINES + 1):
         start = draw_values(claim, dims, indices, rng, "box")
-        end = draw_values(claim, dims, indices, rng, "box" if line == 0 else "scales")
-        at = lambda t: _on_line(claim, start, end, t)
+        if line < LINES:
+            end = draw_values(claim, dims, indices, rng, "box" if line == 0 else "scales")
+            at = lambda t, start=start, end=end: _on_line(claim, start, end, t)
+        else:   # the magnitude line: a box point scaled through every magnitude (a tie at x = e is crossed)
+            at = lambda t, start=start: _scaled(claim, start, t)
         ts = np.linspace(-1.0, 2.0, LINE_SAMPLES)
         budget = [BISECTION_BUDGET]
         sigs = [signature(claim, at(t), function, nodes, steps) for t in ts]
         changes = []
         for k in range(len(ts) - 1):
-            if sigs[k] is not None and sigs[k + 1] is not None and not np.array_equal(sigs[k], sigs[k + 1]):
+            if sigs[k] is not None and sigs[k + 1] is not None and not np.array_equal(sigs[k], sigs[k + 1], equal_nan=True):
                 changes += _bisect(claim, at, function, nodes, steps, ts[k], ts[k + 1], sigs[k], sigs[k + 1],
                                    budget=budget)
         bounds = [(ts[0], ts[0])] + changes + [(ts[-1], ts[-1])] if changes else []
@@ -252,6 +256,26 @@ def _closest_approaches(claim, at, function, steps, ts) -> list:
     return [(t, tie) for t, _, tie in found[:MINIMA_PER_LINE]]
 
 
+SCALABLE = (None, "positive", "symmetric", "spd")   # constraints a positive factor keeps
+
+
+def _scaled(claim, start, t):
+    """The point `start` with every real, positive, vector and matrix value times a factor that runs from
+    -10^6 to -10^-4 as t runs through [-1, 0.5), then from 10^-4 to 10^6 through [0.5, 2] (SCALE_EXPONENTS;
+    positive kinds take its absolute value; masks, labels, one-hot and probability vectors are kept)."""
+    low, high = SCALE_EXPONENTS
+    if t < 0.5:
+        factor = -(10.0 ** (high - (t + 1.0) / 1.5 * (high - low)))
+    else:
+        factor = 10.0 ** (low + (t - 0.5) / 1.5 * (high - low))
+    values = dict(start)
+    for spec in claim.symbols:
+        if spec.kind in ("real", "positive", "vector", "matrix") and spec.constraint in SCALABLE:
+            positive = spec.kind == "positive" or spec.constraint in ("positive", "spd")
+            values[spec.name] = start[spec.name] * (abs(factor) if positive else factor)
+    return values
+
+
 def _on_line(claim, start, end, t):
     values = dict(start)
     for spec in claim.symbols:
@@ -272,10 +296,10 @@ def _bisect(claim, at, function, nodes, steps, lo, hi, sig_lo, sig_hi, depth=0, 
     budget[0] -= 1
     mid = (lo + hi) / 2
     sig = signature(claim, at(mid), function, nodes, steps)
-    if sig is None or np.array_equal(sig, sig_hi):
+    if sig is None or np.array_equal(sig, sig_hi, equal_nan=True):
         return _bisect(claim, at, function, nodes, steps, lo, mid, sig_lo, sig if sig is not None else sig_hi,
                        depth + 1, budget=budget)
-    if np.array_equal(sig, sig_lo):
+    if np.array_equal(sig, sig_lo, equal_nan=True):
         return _bisect(claim, at, function, nodes, steps, mid, hi, sig, sig_hi, depth + 1, budget=budget)
     return (_bisect(claim, at, function, nodes, steps, lo, mid, sig_lo, sig, depth + 1, budget=budget)
             + _bisect(claim, at, function, nodes, steps, mid, hi, sig, sig_hi, depth + 1, budget=budget))

@@ -101,12 +101,12 @@ def _combine(plan, steps, sym_ce, sym_check, numeric):
         return "refuted", message, ce
     compared = min((s.compared for s in numeric.steps), default=0)
     needed = _needed(plan)
+    exact = "every entry is exactly 0" if claim.relation == "=" else "the sign of every entry is decided exactly"
     if all(v == "proved" for v in symbolic.values()):
         if numeric.unchecked:
-            return "proved", "every entry is exactly 0 at every tried shape; not cross-checked numerically " \
-                             "(see notes)", None
+            return "proved", f"{exact} at every tried shape; not cross-checked numerically (see notes)", None
         if compared:
-            return "proved", f"every entry is exactly 0 at every tried shape; the numbers agree at " \
+            return "proved", f"{exact} at every tried shape; the numbers agree at " \
                              f"{compared}+ compared points per step", None
         return "inconclusive", "proved symbolically, but no numeric point could be compared " + _why(numeric), None
     ties = sum(s.near_ties for s in numeric.steps)
@@ -114,13 +114,17 @@ def _combine(plan, steps, sym_ce, sym_check, numeric):
         return ("inconclusive", f"sympy could not decide the sign, and at {ties} point(s) the two sides met "
                 "within float resolution: a tie (which a strict inequality forbids) cannot be excluded", None)
     if compared >= needed and not numeric.unchecked:
-        return ("confirmed", f"sympy could not reduce the difference to 0; no counterexample at {compared}+ "
+        return ("confirmed", f"sympy could not {_undecided(claim)}; no counterexample at {compared}+ "
                 f"compared points per step (at least {needed} required)", None)
     vacuous = [s for s in steps if "nothing was checked" in s.detail]
     reason = vacuous[0].detail if vacuous else (
-        f"sympy could not reduce the difference to 0 and only {compared} points could be compared "
+        f"sympy could not {_undecided(claim)} and only {compared} points could be compared "
         f"(at least {needed} required) " + _why(numeric))
     return "inconclusive", reason, None
+
+
+def _undecided(claim) -> str:
+    return "reduce the difference to 0" if claim.relation == "=" else "decide the sign of the difference"
 
 
 def _needed(plan) -> int:
