@@ -102,12 +102,14 @@ def _combine(plan, steps, sym_ce, sym_check, numeric):
     compared = min((s.compared for s in numeric.steps), default=0)
     needed = _needed(plan)
     exact = "every entry is exactly 0" if claim.relation == "=" else "the sign of every entry is decided exactly"
+    where = ("at shapes " + "; ".join(shape_text(s) for s in plan.symbolic_shapes) + " (not for every dimension)"
+             if claim.dims else "")
+    exact = f"{exact} {where}".strip()
     if all(v == "proved" for v in symbolic.values()):
         if numeric.unchecked:
-            return "proved", f"{exact} at every tried shape; not cross-checked numerically (see notes)", None
+            return "proved", f"{exact}; not cross-checked numerically (see notes)", None
         if compared:
-            return "proved", f"{exact} at every tried shape; the numbers agree at " \
-                             f"{compared}+ compared points per step", None
+            return "proved", f"{exact}; the numbers agree at {compared}+ compared points per step", None
         return "inconclusive", "proved symbolically, but no numeric point could be compared " + _why(numeric), None
     ties = sum(s.near_ties for s in numeric.steps)
     if ties:
