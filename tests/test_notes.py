@@ -233,8 +233,9 @@ def test_splice_replaces_only_the_marked_block():
     spliced = splice_readme(readme, f"{START}\nnew\n{END}\n")
     assert spliced == f"# T\n\n## Wrong\n\n{START}\nnew\n{END}\n\n## Next\n"
     assert splice_readme(spliced, f"{START}\nnew\n{END}\n") == spliced
-    with pytest.raises(NotesDataError, match="markers"):
-        splice_readme("# T\n", "x")
+    for broken in ("# T\n", f"{END}\n{START}\n", f"{START}\n{END}\n{START}\n{END}\n"):
+        with pytest.raises(NotesDataError, match="markers"):
+            splice_readme(broken, "x")
 
 
 # -- the data files -------------------------------------------------------------------------------

@@ -393,8 +393,8 @@ def _unreadable_section(curated: Curated):
 def splice_readme(readme: str, block: str) -> str:
     """The README with the text between the markers (inclusive) replaced by `block`."""
     start, end = readme.find(START), readme.find(END)
-    if start < 0 or end < start:
-        raise NotesDataError(f"README.md: the markers {START} and {END} are missing or out of order")
+    if readme.count(START) != 1 or readme.count(END) != 1 or end < start:
+        raise NotesDataError(f"README.md: expected the markers {START} and {END} once each, in this order")
     return readme[:start] + block + readme[end + len(END):].removeprefix("\n")
 
 
