@@ -24,6 +24,8 @@ def test_the_summary_of_wrong_claims_matches_the_report():
     import re
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## What the notes got wrong")[1].split("\n## ")[0]
+    assert "<!-- notes-summary:start -->" in section and "<!-- notes-summary:end -->" in section, \
+        "the summary is generated (python -m verifier.notes), between its markers"
     named = set(re.findall(r"\[`([A-Za-z0-9_.-]+)`\]", section))
     report = json.loads((ROOT / "reports" / "report.json").read_text(encoding="utf-8"))
     wrong = {c["id"] for c in report["claims"] if c["verdict"] in ("refuted", "ill-typed")}

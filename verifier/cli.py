@@ -20,6 +20,7 @@ import click
 
 from .cache import ResultCache, split_cached, store_results
 from .loader import find_claim_files
+from .notes import NotesDataError, write_notes_after_run
 from .report import make_report, render_json, render_markdown, write_atomic
 from .runner import load_all, run_claims
 from .textsafe import terminal
@@ -142,6 +143,12 @@ def _write_reports(report: dict, report_path: Path, json_path: Path) -> None:
             raise ReportWriteError(f"cannot write {terminal(path)}: {exc.strerror or exc} "
                                    "(the previous file there, if any, is unchanged)") from None
     click.echo(f"wrote {terminal(report_path)} and {terminal(json_path)}")
+    try:  # a full run at the default paths also regenerates reports/notes/ and the README summary
+        notes = write_notes_after_run(report, report_path, json_path)
+    except (OSError, NotesDataError) as exc:
+        raise ReportWriteError(f"cannot write the graded pages or the README: {terminal(exc)}") from None
+    if notes:
+        click.echo("wrote " + ", ".join(terminal(p.name) for p in notes))
 
 
 def _on_sigterm():

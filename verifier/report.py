@@ -125,7 +125,7 @@ def _claim_section(c: dict, seed: int):
         yield f"Claim as written: {inline(c['claim'])}"
         yield ""
     for src in c["sources"]:
-        yield f"Source {code(src['seed'])}:"
+        yield f"Source {code(src['seed'])}{_source_place(src)}:"
         yield ""
         yield from quote_lines(src["quote"])
         if src.get("reading"):
@@ -264,6 +264,13 @@ def _value(value) -> str:
     if all(len(row) == 1 for row in value):
         return "[" + ", ".join(row[0] for row in value) + "]^T"
     return "[" + "; ".join(", ".join(row) for row in value) + "]"
+
+
+def _source_place(src: dict) -> str:
+    """`, lines 3–5, confidence high`: where in the seed the quote stands and how sure its reading is."""
+    lines = src.get("lines")
+    place = "" if not lines else f", line {lines[0]}" if lines[0] == lines[1] else f", lines {lines[0]}–{lines[1]}"
+    return place + (f", confidence {inline(src['confidence'])}" if src.get("confidence") else "")
 
 
 def _cell(text: str) -> str:
