@@ -30,6 +30,12 @@ class Scope:
     """The names an expression may use."""
     values: frozenset = frozenset()      # symbols, earlier let definitions, dimension names
     functions: frozenset = frozenset()   # generic functions declared as `function`
+    shapes: tuple = ()                   # (name, shape) pairs where known: the LaTeX reader uses them
+                                         # to tell an entry x_i from a name, and a gradient from a Jacobian
+
+    def shape_of(self, name: str):
+        """The shape of a value name: () for a scalar, (rows, cols) for an array, None when unknown."""
+        return next((shape for n, shape in self.shapes if n == name), None)
 
     def describe(self) -> str:
         names = sorted(self.values | CONSTANTS)
@@ -308,7 +314,7 @@ def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "
                                text=text[:80])
     if not text.strip():
         raise UnsafeExpression(path, key, "empty expression", text=text, expected="an expression")
-    _check_ascii(text, path, key)
+    check_ascii(text, path, key)
     try:
         with warnings.catch_warnings():  # `1if x else 2` and friends must not print SyntaxWarnings
             warnings.simplefilter("ignore")
@@ -321,14 +327,15 @@ def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "
     return parser.build(tree.body)
 
 
-def _check_ascii(text: str, path: str, key: str) -> None:
+def check_ascii(text: str, path: str, key: str, *,
+                expected: str = "ASCII letters, digits, operators and spaces only") -> None:
     """Refuse any non-ASCII character: Python's parser would NFKC-normalise `ｅｘｐ` or `𝑥`
     into `exp` or `x`, so the file would say one thing and the verifier check another."""
     for i, ch in enumerate(text):
         if not (" " <= ch <= "~" or ch in "\t\n\r"):
             raise UnsafeExpression(path, key, f"character {describe_char(ch)} at position {i + 1} is not allowed",
                                    text=text[max(0, i - 30): i + 30],
-                                   expected="ASCII letters, digits, operators and spaces only")
+                                   expected=expected)
 
 
 __all__ = ["Scope", "parse_expression", "constant_value", "ConstantTooLarge", "ALIASES"]
