@@ -182,13 +182,18 @@ class Builder:
     def on_term(self, t):
         if isinstance(t.children[0], Token):
             inner = self.build(t.children[1])
-            return inner if t.children[0].value == "+" else self.negate(inner, t)
+            if t.children[0].value == "+":
+                return inner
+            return self.negate(inner, t, leading=_starts_with_number(t.children[1]))
         return self.build(t.children[0])
 
-    def negate(self, node: Node, t) -> Node:
-        """-x; a leading number takes the sign (-3 x is (-3) x, as in the expression syntax)."""
+    def negate(self, node: Node, t, *, leading: bool = False) -> Node:
+        """-x.  A number written right after the sign takes it: -3 x is (-3) x, as in the expression
+        syntax, while -(3 x) stays the negation of a product."""
         if node.op == "num":
             return self.number(-node.value, t)
+        if not leading:
+            return self.make("neg", (node,), None, t)
         spine = [node]
         while spine[-1].op in ("mul", "matmul") or (spine[-1].op == "call" and spine[-1].value in ("hadamard", "outer")):
             spine.append(spine[-1].args[0])
@@ -290,6 +295,15 @@ class Builder:
         hint = f"; did you mean `{close[0]}`?" if close else ""
         shown = " or ".join(f"`{c}`" for c in dict.fromkeys(candidates))
         self.fail(f"unknown name {shown}{hint}", tree, "one of the declared names (" + ", ".join(want) + ")")
+
+
+def _starts_with_number(term) -> bool:
+    """Whether a term's product starts with a bare number token (3 x, not (3 x) or 3^2 x)."""
+    product = _single(term, ("term",))
+    if not (isinstance(product, Tree) and product.data == "product"):
+        return False
+    first = product.children[0]
+    return len(first.children) == 1 and isinstance(first.children[0], Tree) and first.children[0].data == "number"
 
 
 def _single(tree, wrappers):

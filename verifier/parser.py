@@ -8,6 +8,8 @@ name and literal is checked here against a whitelist before anything is built.
 from __future__ import annotations
 
 import ast
+import difflib
+import re
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,7 +55,8 @@ class _Parser:
 
     def fail(self, problem: str, node: ast.AST | None = None, expected: str | None = None):
         snippet = self.segment(node) if node is not None else self.text
-        raise UnsafeExpression(self.path, self.key, problem, text=snippet, expected=expected)
+        raise UnsafeExpression(self.path, self.key, problem + hints(self.text, self.scope), text=snippet,
+                               expected=expected)
 
     def segment(self, node: ast.AST) -> str:
         """The node's source text.  The text is ASCII, so ast's byte offsets are character offsets."""
@@ -320,11 +323,39 @@ def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "
             warnings.simplefilter("ignore")
             tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise UnsafeExpression(path, key, f"not an expression ({exc.msg})", text=text) from None
+        raise UnsafeExpression(path, key, f"not an expression ({exc.msg})" + hints(text, scope),
+                               text=text) from None
     except (RecursionError, MemoryError, ValueError):
         raise UnsafeExpression(path, key, "expression is nested too deeply", text=text[:80]) from None
     parser = _Parser(text.strip(), scope, path, key)
     return parser.build(tree.body)
+
+
+_IMPLICIT_PRODUCT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([A-Za-z(])")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def hints(text: str, scope: Scope) -> str:
+    """What the writer probably meant, appended to a parse error: LaTeX in the wrong key, `^` for a
+    power, `2x` for 2*x, a near miss of a known function or declared name."""
+    found = []
+    if "\\" in text or "{" in text or "}" in text:
+        found.append("this looks like LaTeX: put a whole relation in `latex = '...'` under [check], "
+                     "or write one expression between dollar signs ('$...$')")
+    if "^" in text:
+        found.append("use `**` for powers (`x**2`), `.T` for a transpose")
+    match = _IMPLICIT_PRODUCT.search(text)
+    if match and not match.group(0).lower().startswith(("0x", "0b", "0o")) and not re.match(r"\d+(\.\d+)?[eEjJ]", match.group(0)):
+        found.append(f"write `{match.group(1)}*{match.group(2)}` for `{match.group(1)}{match.group(2)}`: "
+                     "products need `*`")
+    known = set(known_function_names()) | set(scope.values) | set(scope.functions) | CONSTANTS
+    for word in dict.fromkeys(_WORD.findall(text)):
+        if word not in known:
+            close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
+            if close:
+                found.append(f"did you mean `{close[0]}` for `{word}`?")
+                break
+    return "".join(f"; hint: {h}" for h in found)
 
 
 def check_ascii(text: str, path: str, key: str, *,
