@@ -149,7 +149,9 @@ def apply_scripts(b, node, scripts, tree, *, what="this value"):
                 exponent = arg_value(b, arg)
                 if (exponent.op == "num" and exponent.value == -1 and node.op == "name"
                         and shape_kind(b.shape_of(node.value)) == "matrix"):
-                    node = b.call("inv", (node,), tree)
+                    b.fail(f"`{b.snippet(tree)}` of a matrix could be its inverse or the entrywise power -1",
+                           tree, "\\operatorname{inv}(W) for the inverse, "
+                           "\\frac{1}{W} for the entrywise reciprocal")
                 else:
                     node = b.make("pow", (node, exponent), None, tree)
         elif kind == "sub":
