@@ -152,7 +152,7 @@ def _describe(exc: UnexpectedInput, body: str) -> str:
 
 
 _EXPECTED_WORDS = {"RPAR": "`)`", "RSQB": "`]`", "RBRACE": "`}`", "RBAR": "a closing `|`", "RNORM": "a closing `\\|`",
-                   "RSET": "`\\}`", "RANGLE": "`\\rangle`", "COMMA": "`,`", "LBRACE": "`{`", "END": "`\\end`"}
+                   "RSET": "`\\}`", "RANGLE": "`\\rangle`", "END": "`\\end`"}
 
 
 def _expected(exc: UnexpectedInput) -> str:
