@@ -5,6 +5,7 @@ import builtins
 
 import pytest
 import sympy
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from verifier.errors import ClaimFileError, UnsafeExpression
 from verifier.latex_parse import looks_like_latex, parse_latex, parse_latex_relation
@@ -183,6 +184,7 @@ def test_index_sums_outside_whole_array_operations_are_refused(text):
     ("x" * 5000, "longer than"),
     ("", "empty"),
     ("12345678901234567890", "too large"),
+    ("1." + "1" * 40, "too long"),
 ])
 def test_malformed_and_hostile_text_is_one_clean_error(text, message):
     with pytest.raises(ClaimFileError, match=message) as info:
@@ -204,3 +206,20 @@ def test_looks_like_latex():
         assert looks_like_latex(text), text
     for text in ["x**2", "W*x + b", "x[i]", "my_name", "grad(L, W)", "", None]:
         assert not looks_like_latex(text), text
+
+
+TOKENS = [r"\frac", r"\partial", "d", "x", "t", "W", "s", "i", "j", "e", "f", "2", "0.5", "{", "}", "(", ")", "[", "]",
+          "_", "^", "'", "+", "-", r"\cdot", r"\odot", "=", "<", r"\le", ",", "|", r"\|", r"\sum", r"\nabla",
+          r"\sigma", r"\log", r"\left(", r"\right)", r"\mathbb{1}", r"\{", r"\}", r"\top", "T", r"\hat",
+          r"\begin{cases}", r"\end{cases}", "&", r"\\\\", r"\text{otherwise}", r"\lim", r"\to", r"\mathrm{eps}",
+          r"\sqrt", r"\langle", r"\rangle", r"\wedge", r"\ne", "(2)", r"\delta", r"\operatorname{tr}", " "]
+
+
+@settings(max_examples=500, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=25).map(" ".join))
+def test_any_token_soup_is_a_tree_or_one_clean_error(text):
+    try:
+        latex(text)
+        parse_latex_relation(text, SCOPE, path="claims/x.toml", key="check.latex")
+    except UnsafeExpression as exc:
+        assert str(exc).startswith("claims/x.toml: [check.latex]: ")

@@ -19,9 +19,8 @@ from fractions import Fraction
 from lark import Token, Tree
 
 from . import limits
-from .errors import ShapeError, UnsafeExpression
-from .functions import FUNCTIONS, is_vector, lookup
-from .latex import GREEK
+from .errors import UnsafeExpression
+from .functions import is_vector, lookup
 from .parser import CONSTANTS, ConstantTooLarge, Scope, constant_value
 from .tree import Node, num
 
@@ -95,7 +94,7 @@ class Builder:
             except ConstantTooLarge as exc:
                 self.fail(f"constant too large ({exc})", tree, f"constants of at most {limits.MAX_CONSTANT_BITS} bits")
         if op == "pow":
-            exponent = constant_value(args[1], self.constants)
+            exponent = constant_value(args[1], self.constants)   # already folded (and bounded) above
             if exponent is not None and abs(exponent) > limits.MAX_CONSTANT_EXPONENT:
                 self.fail("constant exponent too large", tree, f"|exponent| <= {limits.MAX_CONSTANT_EXPONENT}")
         return node
@@ -279,7 +278,7 @@ class Builder:
                 self.bound.pop()
 
     def item(self, factor) -> Item:
-        from .latex_items import factor_item
+        from .latex_items import factor_item   # latex_items builds on this module: imported when first used
         return factor_item(self, factor)
 
     # -- names ---------------------------------------------------------------------------------
@@ -332,4 +331,4 @@ def shape_kind(shape) -> str:
     return "vector" if is_vector(shape) else "matrix"
 
 
-__all__ = ["Builder", "Item", "LATEX_FUNCTIONS", "GREEK", "FUNCTIONS", "ShapeError"]
+__all__ = ["Builder", "Item", "LATEX_FUNCTIONS"]

@@ -8,6 +8,8 @@ the scope: `W^{(2)}` is the declared W2, `x_i` the name xi or the entry x[i]
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lark import Token, Tree
 
 from . import limits
@@ -22,7 +24,7 @@ _WRAPPERS = ("logic", "conj", "negation", "chain", "sum", "term")
 def factor_item(b, factor) -> Item:
     primary = factor.children[0]
     scripts = [(s.data, s.children[-1]) for s in factor.children[1:]]
-    handler = _PRIMARIES.get(primary.data)
+    handler = _primaries().get(primary.data, _not_here)
     return handler(b, primary, scripts, factor)
 
 
@@ -351,6 +353,8 @@ def _stem(b, inner, factor) -> str:
 
 def number(b, primary, scripts, factor):
     token = primary.children[0]
+    if len(token.value) > 30:
+        b.fail("number literal too long", factor, "at most 30 digits")
     value = decimal(token.value)
     if value > limits.MAX_INTEGER_LITERAL:
         b.fail("integer literal too large", factor, f"at most {limits.MAX_INTEGER_LITERAL}")
@@ -399,19 +403,11 @@ def _not_here(b, primary, scripts, factor):
     b.fail("this cannot stand here", factor)
 
 
-def _primaries():
+@lru_cache(maxsize=1)
+def _primaries() -> dict:
+    """primary rule -> handler (the calculus handlers live in latex_calculus, which imports this module)."""
     from .latex_calculus import bigsum, env, frac, lim, nabla
     return {"letter": letter, "command": command, "text": text, "accent": accent, "number": number,
             "group": grouped, "paren": grouped, "bracket": grouped, "setbraces": grouped, "abs": bars,
             "norm": bars, "angle": angle, "sqrt": sqrt, "partial": partial, "frac": frac, "bigsum": bigsum,
             "nabla": nabla, "lim": lim, "env": env}
-
-
-class _Lazy(dict):
-    def get(self, key, default=None):
-        if not self:
-            self.update(_primaries())
-        return dict.get(self, key, _not_here)
-
-
-_PRIMARIES = _Lazy()
