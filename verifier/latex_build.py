@@ -242,6 +242,15 @@ class Builder:
         """The value that starts at entries[i]: a value, or a function or operator applied to
         what follows it (a function takes the next factor; an operator takes a parenthesised
         factor right after it, else the rest of the product)."""
+        self.nesting += 1      # \log\log\log...x nests one level per function
+        try:
+            return self._operand(entries, i, t)
+        finally:
+            self.nesting -= 1
+
+    def _operand(self, entries, i, t) -> tuple[Node, int]:
+        if self.nesting > 3 * limits.MAX_DEPTH:
+            self.fail(f"formula is nested deeper than {limits.MAX_DEPTH} levels", entries[i][1])
         item = self.item(entries[i][1])
         if item.kind == "value":
             if len(item.args) > 1:

@@ -175,7 +175,10 @@ def parse_latex(text, scope: Scope, *, path: str = "<string>", key: str = "latex
     """One LaTeX expression (or condition) as a tree; UnsafeExpression naming path, key and the text."""
     from .latex_build import Builder
     tree, body = parse_latex_tree(text, path=path, key=key)
-    return Builder(body, scope, path, key).expression(tree)
+    try:
+        return Builder(body, scope, path, key).expression(tree)
+    except RecursionError:
+        raise UnsafeExpression(path, key, "formula is nested too deeply", text=body[:80]) from None
 
 
 def parse_latex_relation(text, scope: Scope, *, path: str = "<string>", key: str = "check.latex"
@@ -188,7 +191,10 @@ def parse_latex_relation(text, scope: Scope, *, path: str = "<string>", key: str
     """
     from .latex_build import Builder
     tree, body = parse_latex_tree(text, path=path, key=key)
-    return Builder(body, scope, path, key).relation(tree)
+    try:
+        return Builder(body, scope, path, key).relation(tree)
+    except RecursionError:
+        raise UnsafeExpression(path, key, "formula is nested too deeply", text=body[:80]) from None
 
 
 __all__ = ["parse_latex", "parse_latex_relation", "looks_like_latex", "Retype", "GRAMMAR"]
