@@ -138,6 +138,21 @@ def test_ambiguous_subscript_lists_the_readings():
     assert latex("{x}_{1}", scope) == python("x[1]", scope)
 
 
+def test_subscript_names_follow_the_declarations():
+    shapes = dict(SHAPES, yi=(), x_i=())
+    scope = Scope(values=frozenset(shapes), functions=frozenset(), shapes=tuple(shapes.items()))
+    assert latex("s_{y_i}", scope) == python("s[yi]", scope)     # y is a scalar: y_i can only be the name yi
+    assert latex("x_i", scope) == python("x_i", scope)          # x is a scalar: x_i is the declared x_i
+
+
+def test_a_scope_from_symbol_kinds():
+    from verifier.loader import make_scope, parse_kind
+    scope = make_scope([parse_kind("x", "vector(n)", "p", "k"), parse_kind("i", "index(n)", "p", "k"),
+                        parse_kind("f", "function", "p", "k")])
+    steps, relation = parse_latex_relation("f(x_i) = f(x_i)", scope, path="p", key="k")
+    assert relation == "=" and steps[0] == parse_expression("f(x[i])", scope)
+
+
 def test_subscript_of_a_scalar_is_neither_reading():
     with pytest.raises(UnsafeExpression, match="neither a declared name .*`x` is a scalar"):
         latex("x_k")

@@ -194,12 +194,7 @@ def parse_claim(data: dict, path: str) -> Claim:
     if expect not in (None, "holds", "fails"):
         raise ClaimFileError(path, "expect", "unknown expectation", text=str(expect), expected='"holds" or "fails"')
     symbols = _parse_symbols(data.get("symbols", {}), path)
-    dims = _dim_names(symbols)
-    scope = Scope(
-        values=frozenset({s.name for s in symbols if s.kind != "function"} | dims),
-        functions=frozenset(s.name for s in symbols if s.kind == "function"),
-        shapes=tuple((s.name, s.shape) for s in symbols if s.kind != "function") + tuple((d, ()) for d in dims),
-    )
+    scope = make_scope(symbols)
     parse = NodeBudget()
     check = data.get("check")
     shapes = _LetShapes(symbols, path) if _uses_latex(data.get("let"), check) else None
@@ -217,6 +212,16 @@ def parse_claim(data: dict, path: str) -> Claim:
         id=claim_id, title=_string(data, "title", path), statement=_string(data, "claim", path),
         path=path, steps=steps, chain=chain, relation=relation, where=where, expect=expect,
         sources=_parse_sources(data.get("source", []), path), symbols=symbols, lets=lets,
+    )
+
+
+def make_scope(symbols) -> Scope:
+    """The names (and their shapes) that expressions over these SymbolSpecs may use."""
+    dims = _dim_names(symbols)
+    return Scope(
+        values=frozenset({s.name for s in symbols if s.kind != "function"} | dims),
+        functions=frozenset(s.name for s in symbols if s.kind == "function"),
+        shapes=tuple((s.name, s.shape) for s in symbols if s.kind != "function") + tuple((d, ()) for d in dims),
     )
 
 
