@@ -98,6 +98,8 @@ def test_python_and_latex_expressions_mix_in_one_file():
     ("latex = '0 < \\sigma(x) < 1'", "check.latex", "several relations"),
     ("latex = 3", "check.latex", "expected a string"),
     ("lhs = '$x^$'\nrhs = \"1\"", "check.lhs", "ends too early"),
+    ("steps = 5", "check.steps", "must be a list"),                 # looking for LaTeX must not trip on it
+    ("[let]\nz = '$$'", "let.z", "empty formula"),
     ("[let]\nz = '$x +* 1$'", "let.z", "unexpected `\\*`"),
 ])
 def test_malformed_latex_is_one_error_naming_file_and_key(check, key, message):

@@ -266,7 +266,8 @@ def _uses_latex(lets, check) -> bool:
     if isinstance(check, dict):
         if "latex" in check:
             return True
-        texts += [check.get(k) for k in ("lhs", "rhs", "where")] + list(check.get("steps") or [])
+        steps = check.get("steps")
+        texts += [check.get(k) for k in ("lhs", "rhs", "where")] + (steps if isinstance(steps, list) else [])
     return any(is_latex_text(t) for t in texts)
 
 
