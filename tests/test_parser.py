@@ -128,3 +128,30 @@ def test_non_string_expression_is_refused():
 def test_constant_value_is_bounded():
     assert constant_value(parse("2**(2 + 3)")) == 32
     assert constant_value(parse("x + 1")) is None
+
+
+HINT_SCOPE = Scope(values=frozenset({"x", "W", "delta"}), functions=frozenset({"f"}))
+
+
+@pytest.mark.parametrize("text, hint", [
+    (r"\frac{1}{x}", "this looks like LaTeX: put a whole relation in `latex = '...'`"),
+    ("{x}", "this looks like LaTeX"),
+    ("x^2", "use `**` for powers"),
+    ("2x", "write `2*x` for `2x`"),
+    ("3(x + 1)", "write `3*(` for `3(`"),
+    ("tahn(x)", "did you mean `tanh`"),
+    ("detla * x", "did you mean `delta`"),
+    ("sigmod(x)", "did you mean `sigmoid`"),
+])
+def test_errors_carry_a_hint(text, hint):
+    with pytest.raises(UnsafeExpression) as info:
+        parse_expression(text, HINT_SCOPE, path="claims/x.toml", key="check.lhs")
+    assert hint in str(info.value)
+    assert str(info.value).startswith("claims/x.toml: [check.lhs]")
+
+
+@pytest.mark.parametrize("text", ["zzz + 1", "x[0", "lambda: 1"])
+def test_no_invented_hint(text):
+    with pytest.raises(UnsafeExpression) as info:
+        parse_expression(text, HINT_SCOPE, path="claims/x.toml", key="check.lhs")
+    assert "hint:" not in str(info.value)

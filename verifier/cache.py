@@ -37,9 +37,10 @@ class CachedResult(Result):
 
 @lru_cache(maxsize=1)
 def source_hash() -> str:
-    """sha256 over the verifier's own source files, names and bytes, in a fixed order."""
+    """sha256 over the verifier's own source files (and the LaTeX grammar), names and bytes, in a fixed order."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    folder = Path(__file__).parent
+    for path in sorted([*folder.glob("*.py"), *folder.glob("*.lark")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -49,18 +49,16 @@ def to_latex(node: Node) -> str:
         return render_name(node.value)
     if op in ("add", "sub"):
         a, b = node.args
-        right = _wrap(b, 1 if op == "add" else 2)
-        return f"{to_latex(a)} {'+' if op == 'add' else '-'} {right}"
+        return f"{to_latex(a)} {'+' if op == 'add' else '-'} {_wrap(b, 2)}"   # a + (b + c) keeps its parentheses
     if op in ("mul", "matmul"):
-        right = node.args[1]
-        signed = right.op == "neg" or (right.op == "num" and right.value < 0)
-        return f"{_wrap(node.args[0], 3)} " + (_paren(right) if signed else _wrap(right, 3))
+        return f"{_factor(node.args[0], left=True)} {_factor(node.args[1], left=False)}"
     if op == "div":
         return rf"\frac{{{to_latex(node.args[0])}}}{{{to_latex(node.args[1])}}}"
     if op == "pow":
         return f"{{{_wrap(node.args[0], 6)}}}^{{{to_latex(node.args[1])}}}"
     if op == "neg":
-        return "-" + _wrap(node.args[0], 3)
+        arg = node.args[0]
+        return "-" + (_paren(arg) if _leading_number(arg) else _wrap(arg, 3))   # -(3 x), not (-3) x
     if op == "T":
         return f"{{{_wrap(node.args[0], 6)}}}^{{\\top}}"
     if op == "index":
@@ -70,7 +68,7 @@ def to_latex(node: Node) -> str:
         return f"{to_latex(node.args[0])} {_CMP[op]} {to_latex(node.args[1])}"
     if op in ("and", "or"):
         joiner = r" \;\wedge\; " if op == "and" else r" \;\vee\; "
-        return joiner.join(to_latex(a) for a in node.args)
+        return joiner.join(_paren(a) if a.op in ("and", "or") else to_latex(a) for a in node.args)
     if op == "not":
         return r"\neg\left(" + to_latex(node.args[0]) + r"\right)"
     return _RENDER[op](node)
@@ -87,17 +85,53 @@ def _paren(node: Node) -> str:
     return r"\left(" + to_latex(node) + r"\right)"
 
 
+_PRODUCTS = ("hadamard", "outer")
+
+
+def _is_product(node: Node) -> bool:
+    return node.op in ("mul", "matmul") or (node.op == "call" and node.value in _PRODUCTS)
+
+
+def _factor(node: Node, *, left: bool) -> str:
+    """An operand of a product (juxtaposition, \\odot, \\otimes: one level, read left to right).
+    Sums and negations are parenthesised; on the right, so is any product (a (b c), a (b \\odot c));
+    a Hadamard or outer product is parenthesised on either side, so that a^T (A \\odot X) b keeps its
+    parentheses; a negative number only on the right."""
+    signed = node.op == "neg" or (node.op == "num" and node.value < 0)
+    if _PREC.get(node.op, 10) < 3 or (signed and not left) or (node.op == "call" and node.value in _PRODUCTS) \
+            or (not left and _is_product(node)):
+        return _paren(node)
+    return to_latex(node)
+
+
+def _leading_number(node: Node) -> bool:
+    """Whether the rendering starts with a number (3 x): -3 x would read as (-3) x."""
+    while node.op in ("mul", "matmul"):
+        node = node.args[0]
+        if node.op == "call" and node.value in _PRODUCTS:
+            return False   # parenthesised by _factor
+    while node.op == "call" and node.value in _PRODUCTS:
+        node = node.args[0]
+    return node.op == "num"
+
+
 def _call(node: Node) -> str:
     fn = FUNCTIONS[node.value]
-    if node.value == "hadamard":
-        return rf"{_wrap(node.args[0], 4)} \odot {_wrap(node.args[1], 4)}"
-    if node.value == "outer":
-        return rf"{_wrap(node.args[0], 4)} {{{_wrap(node.args[1], 6)}}}^{{\top}}"
+    if node.value in _PRODUCTS:
+        sign = r"\odot" if node.value == "hadamard" else r"\otimes"
+        return rf"{_wrap(node.args[0], 4)} {sign} {_wrap_right(node.args[1])}"
+    if node.value == "dot":
+        return rf"\left\langle {to_latex(node.args[0])}, {to_latex(node.args[1])} \right\rangle"
     if node.value == "sqrt":
         return rf"\sqrt{{{to_latex(node.args[0])}}}"
     if node.value == "Abs":
         return rf"\left|{to_latex(node.args[0])}\right|"
     return fn.latex + r"\left(" + ", ".join(to_latex(a) for a in node.args) + r"\right)"
+
+
+def _wrap_right(node: Node) -> str:
+    """The right operand of \\odot or \\otimes: a nested product keeps its parentheses."""
+    return _paren(node) if node.op == "call" and node.value in _PRODUCTS else _wrap(node, 4)
 
 
 def _fapply(node: Node) -> str:
@@ -124,7 +158,7 @@ def _jacobian(node: Node) -> str:
 
 
 def _onehot(node: Node) -> str:
-    return rf"e_{{{to_latex(node.args[0])}}}"
+    return rf"\operatorname{{onehot}}\left({to_latex(node.args[0])}, {to_latex(node.args[1])}\right)"
 
 
 def _vector(node: Node) -> str:

@@ -14,16 +14,19 @@ import re
 import stat
 import tomllib
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from . import limits
 from .errors import ClaimFileError
 from .functions import lookup, SPECIAL
 from .model import CONSTRAINTS, KINDS, Claim, Source, SymbolSpec
+from .latex_parse import parse_latex, parse_latex_relation
 from .parser import CONSTANTS, Scope, parse_expression
+from .shapes import ShapeEnv, infer_shape
 
 TOP_KEYS = {"id", "title", "claim", "expect", "source", "symbols", "let", "check", "note"}
-CHECK_KEYS = {"lhs", "rhs", "steps", "relation", "where"}
+CHECK_KEYS = {"lhs", "rhs", "steps", "relation", "where", "latex"}
 SOURCE_KEYS = {"seed", "quote", "reading", "lines", "confidence"}
 CONFIDENCES = ("high", "medium", "low")
 RELATIONS = ("=", "<", "<=", ">", ">=")
@@ -191,20 +194,14 @@ def parse_claim(data: dict, path: str) -> Claim:
     if expect not in (None, "holds", "fails"):
         raise ClaimFileError(path, "expect", "unknown expectation", text=str(expect), expected='"holds" or "fails"')
     symbols = _parse_symbols(data.get("symbols", {}), path)
-    scope = Scope(
-        values=frozenset({s.name for s in symbols if s.kind != "function"} | _dim_names(symbols)),
-        functions=frozenset(s.name for s in symbols if s.kind == "function"),
-    )
+    scope = make_scope(symbols)
     parse = NodeBudget()
-    lets, scope = _parse_lets(data.get("let", {}), scope, path, parse)
     check = data.get("check")
+    shapes = _LetShapes(symbols, path) if _uses_latex(data.get("let"), check) else None
+    lets, scope = _parse_lets(data.get("let", {}), scope, path, parse, shapes)
     if not isinstance(check, dict):
-        raise ClaimFileError(path, "check", "missing [check] table", expected="lhs and rhs, or steps")
-    steps, chain = _parse_steps(check, scope, path, parse)
-    relation = check.get("relation", "=")
-    if relation not in RELATIONS:
-        raise ClaimFileError(path, "check.relation", "unknown relation", text=str(relation),
-                             expected=" ".join(RELATIONS))
+        raise ClaimFileError(path, "check", "missing [check] table", expected="lhs and rhs, steps, or latex")
+    steps, chain, relation = _parse_steps(check, scope, path, parse)
     if chain and relation != "=":
         raise ClaimFileError(path, "check.relation", "a derivation chain is a chain of equalities",
                              text=relation, expected="`=` or lhs/rhs instead of steps")
@@ -218,20 +215,80 @@ def parse_claim(data: dict, path: str) -> Claim:
     )
 
 
+def make_scope(symbols) -> Scope:
+    """The names (and their shapes) that expressions over these SymbolSpecs may use."""
+    dims = _dim_names(symbols)
+    return Scope(
+        values=frozenset({s.name for s in symbols if s.kind != "function"} | dims),
+        functions=frozenset(s.name for s in symbols if s.kind == "function"),
+        shapes=tuple((s.name, s.shape) for s in symbols if s.kind != "function") + tuple((d, ()) for d in dims),
+    )
+
+
 class NodeBudget:
-    """parse_expression with a cap on the nodes of all of one file's expressions together,
-    so that loading any file costs at most a fixed amount of work (limits.MAX_CLAIM_NODES)."""
+    """parse_expression (or parse_latex, for a text between dollar signs) with a cap on the nodes
+    of all of one file's expressions together, so that loading any file costs at most a fixed
+    amount of work (limits.MAX_CLAIM_NODES)."""
 
     def __init__(self):
         self.left = limits.MAX_CLAIM_NODES
 
     def __call__(self, text, scope, *, path, key):
-        node = parse_expression(text, scope, path=path, key=key)
+        if is_latex_text(text):
+            node = parse_latex(text, scope, path=path, key=key)
+        else:
+            node = parse_expression(text, scope, path=path, key=key)
+        return self.charge(node, path, key)
+
+    def relation(self, text, scope, *, path, key):
+        """`[check] latex`: the steps and the relation of one LaTeX equation, inequality or chain."""
+        steps, relation = parse_latex_relation(text, scope, path=path, key=key)
+        return [self.charge(step, path, key) for step in steps], relation
+
+    def charge(self, node, path, key):
         self.left -= sum(1 for _ in node.walk())
         if self.left < 0:
             raise ClaimFileError(path, key, f"the file's expressions have more than {limits.MAX_CLAIM_NODES} "
                                  "parts in all", expected="a smaller claim (split it into several files)")
         return node
+
+
+def is_latex_text(text) -> bool:
+    """An expression written in LaTeX: the whole value between dollar signs (`'$W^{(1)} x$'`)."""
+    if not isinstance(text, str):
+        return False
+    body = text.strip()
+    return len(body) >= 2 and body.startswith("$") and body.endswith("$")
+
+
+def _uses_latex(lets, check) -> bool:
+    texts = list(lets.values()) if isinstance(lets, dict) else []
+    if isinstance(check, dict):
+        if "latex" in check:
+            return True
+        steps = check.get("steps")
+        texts += [check.get(k) for k in ("lhs", "rhs", "where")] + (steps if isinstance(steps, list) else [])
+    return any(is_latex_text(t) for t in texts)
+
+
+class _LetShapes:
+    """Shapes of [let] names as they are defined, for the LaTeX reader (x_i: an entry only of an
+    array; d/dW: a gradient by a matrix).  A let whose shape cannot be inferred stays unknown;
+    the shape check reports it later."""
+
+    def __init__(self, symbols, path):
+        self.claim = Claim(id="", title="", statement="", path=path, steps=(), symbols=tuple(symbols))
+        self.env = ShapeEnv(self.claim)
+
+    def add(self, name, node):
+        self.claim = replace(self.claim, lets=self.claim.lets + ((name, node),))
+        self.env.claim = self.claim
+        try:
+            shape = infer_shape(node, self.env)
+        except Exception:  # noqa: BLE001 - an ill-typed let is reported by the shape check, not here
+            return None
+        self.env.shapes[name] = shape
+        return shape
 
 
 def _string(data, key, path, *, required=True):
@@ -370,7 +427,7 @@ def _dim_names(specs) -> set[str]:
     return {d for s in specs for d in s.dims if isinstance(d, str)}
 
 
-def _parse_lets(raw, scope: Scope, path, parse):
+def _parse_lets(raw, scope: Scope, path, parse, shapes=None):
     if not isinstance(raw, dict):
         raise ClaimFileError(path, "let", "must be a table of name = \"expression\"")
     if len(raw) > limits.MAX_LETS:
@@ -381,13 +438,33 @@ def _parse_lets(raw, scope: Scope, path, parse):
         _check_new_name(name, path, key)
         if name in scope.values or name in scope.functions:
             raise ClaimFileError(path, key, f"`{name}` is already declared", text=name, expected="a new name")
-        lets.append((name, parse(text, scope, path=path, key=key)))
-        scope = Scope(values=scope.values | {name}, functions=scope.functions)
+        node = parse(text, scope, path=path, key=key)
+        lets.append((name, node))
+        shape = shapes.add(name, node) if shapes is not None else None
+        scope = Scope(values=scope.values | {name}, functions=scope.functions,
+                      shapes=scope.shapes + (((name, shape),) if shape is not None else ()))
     return tuple(lets), scope
 
 
 def _parse_steps(check, scope, path, parse):
+    """(steps, chain, relation) from lhs/rhs (+ relation), steps, or one LaTeX relation."""
     _no_unknown(check, CHECK_KEYS, path, "check")
+    if "latex" in check:
+        others = sorted(k for k in ("lhs", "rhs", "steps", "relation") if k in check)
+        if others:
+            raise ClaimFileError(path, "check", f"give either latex, or lhs and rhs, or steps, not latex and {others[0]}",
+                                 expected="the relation inside the LaTeX: latex = '\\frac{d}{dx} f(x) = g(x)'")
+        steps, relation = parse.relation(check["latex"], scope, path=path, key="check.latex")
+        return tuple(steps), len(steps) > 2, relation
+    steps, chain = _parse_python_steps(check, scope, path, parse)
+    relation = check.get("relation", "=")
+    if relation not in RELATIONS:
+        raise ClaimFileError(path, "check.relation", "unknown relation", text=str(relation),
+                             expected=" ".join(RELATIONS))
+    return steps, chain, relation
+
+
+def _parse_python_steps(check, scope, path, parse):
     if "steps" in check:
         if "lhs" in check or "rhs" in check:
             raise ClaimFileError(path, "check", "give either lhs and rhs, or steps, not both")

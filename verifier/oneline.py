@@ -4,7 +4,7 @@ The equation and the symbol list become the same table a claim file holds, and g
 through the loader's own checks (``loader.parse_claim``): no second parser, no
 second whitelist.  An equation is split at its top-level relation signs (outside
 brackets): `a = b = c` is a chain, `a <= b` a relation.  LaTeX (a backslash, a
-brace or `^`) goes to the `latex` key when the LaTeX front end is installed.
+brace, `^`: ``latex_parse.looks_like_latex``) goes to the `[check]` table's `latex` key.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import string
 
 from .errors import ClaimFileError
 from .functions import known_function_names
+from .latex_parse import looks_like_latex
 from .model import Claim
 
 WHERE = "<command line>"
@@ -67,10 +68,6 @@ def split_relation(equation: str) -> tuple[list[str], str]:
                              "inequality", text=equation,
                              expected="`0 < sigmoid(x)` and `sigmoid(x) < 1` checked one at a time")
     return [p.strip() for p in parts], signs[0]
-
-
-def looks_like_latex(text: str) -> bool:
-    return "\\" in text or "{" in text or "^" in text
 
 
 def claim_table(equation: str, *, symbols: str | None = None, where: str | None = None,

@@ -8,6 +8,8 @@ name and literal is checked here against a whitelist before anything is built.
 from __future__ import annotations
 
 import ast
+import difflib
+import re
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +32,12 @@ class Scope:
     """The names an expression may use."""
     values: frozenset = frozenset()      # symbols, earlier let definitions, dimension names
     functions: frozenset = frozenset()   # generic functions declared as `function`
+    shapes: tuple = ()                   # (name, shape) pairs where known: the LaTeX reader uses them
+                                         # to tell an entry x_i from a name, and a gradient from a Jacobian
+
+    def shape_of(self, name: str):
+        """The shape of a value name: () for a scalar, (rows, cols) for an array, None when unknown."""
+        return next((shape for n, shape in self.shapes if n == name), None)
 
     def describe(self) -> str:
         names = sorted(self.values | CONSTANTS)
@@ -47,7 +55,8 @@ class _Parser:
 
     def fail(self, problem: str, node: ast.AST | None = None, expected: str | None = None):
         snippet = self.segment(node) if node is not None else self.text
-        raise UnsafeExpression(self.path, self.key, problem, text=snippet, expected=expected)
+        raise UnsafeExpression(self.path, self.key, problem + hints(self.text, self.scope), text=snippet,
+                               expected=expected)
 
     def segment(self, node: ast.AST) -> str:
         """The node's source text.  The text is ASCII, so ast's byte offsets are character offsets."""
@@ -308,27 +317,62 @@ def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "
                                text=text[:80])
     if not text.strip():
         raise UnsafeExpression(path, key, "empty expression", text=text, expected="an expression")
-    _check_ascii(text, path, key)
+    check_ascii(text, path, key)
     try:
         with warnings.catch_warnings():  # `1if x else 2` and friends must not print SyntaxWarnings
             warnings.simplefilter("ignore")
             tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise UnsafeExpression(path, key, f"not an expression ({exc.msg})", text=text) from None
+        raise UnsafeExpression(path, key, f"not an expression ({exc.msg})" + hints(text, scope),
+                               text=text) from None
     except (RecursionError, MemoryError, ValueError):
         raise UnsafeExpression(path, key, "expression is nested too deeply", text=text[:80]) from None
     parser = _Parser(text.strip(), scope, path, key)
     return parser.build(tree.body)
 
 
-def _check_ascii(text: str, path: str, key: str) -> None:
+_IMPLICIT_PRODUCT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([A-Za-z(])")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def hints(text: str, scope: Scope) -> str:
+    """What the writer probably meant, appended to a parse error: LaTeX in the wrong key, `^` for a
+    power, `2x` for 2*x, a near miss of a known function or declared name."""
+    found = []
+    if "\\" in text or "{" in text or "}" in text:
+        found.append("this looks like LaTeX: put a whole relation in `latex = '...'` under [check], "
+                     "or write one expression between dollar signs ('$...$')")
+    if "^" in text:
+        found.append("use `**` for powers (`x**2`), `.T` for a transpose")
+    match = _IMPLICIT_PRODUCT.search(text)
+    if match and not match.group(0).lower().startswith(("0x", "0b", "0o")) and not re.match(r"\d+(\.\d+)?[eEjJ]", match.group(0)):
+        found.append(f"write `{match.group(1)}*{match.group(2)}` for `{match.group(1)}{match.group(2)}`: "
+                     "products need `*`")
+    known = set(known_function_names()) | set(scope.values) | set(scope.functions) | CONSTANTS
+    for word in dict.fromkeys(_WORD.findall(text)):
+        if word not in known:
+            close = _close_names(word, known)
+            if close:
+                found.append(f"did you mean {' or '.join(f'`{c}`' for c in close)} for `{word}`?")
+                break
+    return "".join(f"; hint: {h}" for h in found)
+
+
+def check_ascii(text: str, path: str, key: str, *,
+                expected: str = "ASCII letters, digits, operators and spaces only") -> None:
     """Refuse any non-ASCII character: Python's parser would NFKC-normalise `ｅｘｐ` or `𝑥`
     into `exp` or `x`, so the file would say one thing and the verifier check another."""
     for i, ch in enumerate(text):
         if not (" " <= ch <= "~" or ch in "\t\n\r"):
             raise UnsafeExpression(path, key, f"character {describe_char(ch)} at position {i + 1} is not allowed",
                                    text=text[max(0, i - 30): i + 30],
-                                   expected="ASCII letters, digits, operators and spaces only")
+                                   expected=expected)
 
 
 __all__ = ["Scope", "parse_expression", "constant_value", "ConstantTooLarge", "ALIASES"]
+
+
+def _close_names(word: str, known) -> list[str]:
+    """Up to two near-miss names, best first; a name with the same letters (a transposition: `tahn`) first."""
+    close = difflib.get_close_matches(word, sorted(known), n=2, cutoff=0.75)
+    return sorted(close, key=lambda c: sorted(c) != sorted(word))
