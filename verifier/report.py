@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from .latex import render_name, to_latex
 from .shapes import shape_text
 from .model import VERDICTS, Result
-from .textsafe import code, inline, quote_lines
+from .textsafe import code, inline, quote_lines, terminal
 
 SCHEMA_VERSION = 1
 
@@ -186,7 +187,7 @@ def _evidence(c: dict, seed: int):
     if ce:
         yield ""
         yield "```"
-        yield from render_counterexample(c["id"], ce, d["kind"] == "chain")
+        yield from render_counterexample(c["id"], ce, d["kind"] == "chain", path=c["file"])
         yield "```"
     yield ""
 
@@ -243,8 +244,11 @@ def _numeric_lines(n: dict, chain: bool, relation: str = "="):
 
 
 
-def render_counterexample(claim_id: str, ce: dict, chain: bool):
-    """A falsifying example the way Hypothesis prints one: header, values, how to reproduce."""
+def render_counterexample(claim_id: str, ce: dict, chain: bool, *, path: str | None = None):
+    """A falsifying example the way Hypothesis prints one: header, values, how to reproduce.
+
+    The reproduce line names the claim file (``path``) when it is given, else selects the claim by id.
+    """
     where = f"step ({ce['step'] - 1}) = ({ce['step']}), " if chain else ""
     shape = shape_text({**ce["shape"], **ce["indices"]})
     yield f"Falsifying example ({where}{shape}{', ' + ce['function'] if ce['function'] else ''}):"
@@ -255,7 +259,15 @@ def render_counterexample(claim_id: str, ce: dict, chain: bool):
         entry = "" if e["entry"] == "value" else e["entry"]
         yield (f"  {left}{entry} = {e['lhs']}   {right}{entry} = {e['rhs']}   "
                f"relative difference {e['relative_error']}")
-    yield f"Reproduce: verify-derivations -k {claim_id} --seed {ce['seed']}"
+    if path is None:
+        yield f"Reproduce: verify-derivations -k {claim_id} --seed {ce['seed']}"
+    else:
+        yield f"Reproduce: {reproduce_command(path, ce['seed'])}"
+
+
+def reproduce_command(path, seed: int) -> str:
+    """The command that verifies one claim file again and writes no report (one line, shell-quoted)."""
+    return terminal(f"verify-derivations {shlex.quote(str(path))} --no-report --seed {seed}")
 
 
 def _value(value) -> str:
