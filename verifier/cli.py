@@ -166,7 +166,7 @@ def _run(paths, pattern, settings: Settings, jobs: int, outputs: Outputs, cache)
     if not claims and not load_errors:
         raise NoClaims(f"no claim files under {terminal(', '.join(map(str, paths)))}"
                        + (f" match -k {terminal(repr(pattern))}" if pattern else ""))
-    color = wants_color(click.get_text_stream("stdout"))
+    color = wants_color(sys.stdout)
     cached, claims, keys = split_cached(cache, claims, digests, settings)
     click.echo(f"verifying {len(claims) + len(cached) + len(load_errors)} claims ({len(cached)} from the cache), "
                f"seed {settings.seed}, {jobs} job{'s' if jobs != 1 else ''}", err=True)
