@@ -239,3 +239,9 @@ def test_json_report_still_names_the_claims(project):
     invoke()
     data = json.loads((project / "reports" / "report.json").read_text())
     assert {c["id"] for c in data["claims"]} == {"cube.true", "cube.wrong"}
+
+
+def test_reproduce_command_quotes_the_path_and_stays_on_one_line():
+    from verifier.report import reproduce_command
+    assert reproduce_command("my notes/a.toml", 3) == "verify-derivations 'my notes/a.toml' --no-report --seed 3"
+    assert "\n" not in reproduce_command("a\nb.toml", 0)

@@ -122,7 +122,8 @@ def _given(ctx: click.Context, name: str) -> bool:
 def main(ctx, paths, report_path, json_path, no_report, junit_path, pattern, seed, timeout, jobs, points, large,
          cache_dir, no_cache):
     """Verify the claim files under PATHS (default: derivations/) and write the reports."""
-    narrowed = bool(pattern) or (bool(paths) and [p.resolve() for p in paths] != [DEFAULT_PATH.resolve()])
+    default = [os.path.realpath(DEFAULT_PATH)]
+    narrowed = bool(pattern) or (bool(paths) and [os.path.realpath(p) for p in paths] != default)
     paths = paths or (DEFAULT_PATH,)
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
