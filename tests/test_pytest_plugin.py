@@ -70,10 +70,11 @@ def test_outcomes_of_true_wrong_expected_wrong_unexpected_and_malformed(project)
 def test_failure_text_has_the_counterexample_and_the_reproduce_line(project):
     result = project.runpytest("--derivations-seed", "3", "--derivations-large-size", "8")
     text = result.stdout.str()
-    assert "claim calc.sigmoid-wrong" in text
-    assert "verdict: refuted (expected: holds)" in text
+    assert "___ calc.sigmoid-wrong: refuted (NOT as expected: expected holds) ___" in text
+    assert "  diff(sigmoid(x), x) = sigmoid(x)*sigmoid(1 - x)" in text
     assert "Falsifying example (scalars):" in text
-    assert "Reproduce: verify-derivations -k calc.sigmoid-wrong --seed 3" in text
+    claim_file = project.path / "derivations" / "unexpected.toml"
+    assert f"Reproduce: verify-derivations {claim_file} --no-report --seed 3" in text
     assert "malformed claim file:" in text and "[check.lhs]" in text
     assert "Traceback" not in text
 
@@ -95,6 +96,73 @@ def test_configured_folder_through_the_ini_key(pytester):
     (folder / "true.toml").write_text(textwrap.dedent(TRUE), encoding="utf-8")
     pytester.makeini("[pytest]\nderivations_paths = notes\n")
     pytester.runpytest("--derivations-large-size", "8").assert_outcomes(passed=1)
+
+
+def test_configured_folder_is_collected_even_with_testpaths(pytester):
+    """`testpaths = tests` would hide notes/: the plugin adds the configured folder to the collection."""
+    (pytester.mkdir("notes") / "true.toml").write_text(textwrap.dedent(TRUE), encoding="utf-8")
+    (pytester.mkdir("tests") / "test_one.py").write_text("def test_one():\n    pass\n")
+    pytester.makeini("[pytest]\ntestpaths = tests\nderivations_paths = notes\n")
+    result = pytester.runpytest("--derivations-large-size", "8", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*notes/true.toml::calc.square PASSED*"])
+
+
+def test_testpaths_that_include_the_folder_collect_it_once(pytester):
+    (pytester.mkdir("notes") / "true.toml").write_text(textwrap.dedent(TRUE), encoding="utf-8")
+    pytester.makeini("[pytest]\ntestpaths = notes\nderivations_paths = notes\n")
+    pytester.runpytest("--derivations-large-size", "8").assert_outcomes(passed=1)
+
+
+def test_a_configured_folder_that_does_not_exist_is_a_warning(pytester):
+    (pytester.mkdir("tests") / "test_one.py").write_text("def test_one():\n    pass\n")
+    pytester.makeini("[pytest]\ntestpaths = tests\nderivations_paths = nowhere\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*derivations_paths: *nowhere is not a folder*"])
+
+
+def test_every_item_records_its_verdict_in_junit_xml(project):
+    import xml.etree.ElementTree as ET
+    project.runpytest("--derivations-large-size", "8", "--junitxml=out.xml")
+    cases = ET.parse(project.path / "out.xml").getroot().iter("testcase")
+    verdicts = {case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+                for case in cases}
+    assert verdicts["calc.square"]["verdict"] == "proved"
+    assert verdicts["calc.cube-wrong"] == {"verdict": "refuted", "expect": "fails"}
+    assert verdicts["calc.sigmoid-wrong"] == {"verdict": "refuted", "expect": "holds"}
+    assert verdicts["malformed"] == {"verdict": "error"}
+
+
+CONFIRMED = """
+id = "log.range"
+title = "log is non-positive on (0, 1]"
+claim = "log(x) <= 0 for 0 < x <= 1"
+expect = "holds"
+[symbols]
+x = "positive"
+[check]
+lhs = "log(x)"
+rhs = "0"
+relation = "<="
+where = "x <= 1"
+"""
+
+
+def test_confirmed_passes_with_a_warning_and_a_property(pytester):
+    import xml.etree.ElementTree as ET
+    folder = pytester.mkdir("derivations")
+    (folder / "confirmed.toml").write_text(CONFIRMED, encoding="utf-8")
+    (folder / "true.toml").write_text(textwrap.dedent(TRUE), encoding="utf-8")
+    result = pytester.runpytest("--derivations-large-size", "8", "--junitxml=out.xml")
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(["*DerivationConfirmedOnly: log.range: confirmed, not proved*"])
+    properties = {case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+                  for case in ET.parse(pytester.path / "out.xml").getroot().iter("testcase")}
+    assert properties["log.range"]["confirmed"] == "numerically only"
+    assert "confirmed" not in properties["calc.square"]
+    strict = pytester.runpytest("--derivations-large-size", "8", "-W", "error::verifier.pytest_plugin.DerivationConfirmedOnly")
+    strict.assert_outcomes(passed=1, failed=1)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("xdist") is None, reason="pytest-xdist is not installed")

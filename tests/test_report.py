@@ -57,7 +57,7 @@ def test_markdown_shows_the_counterexample_and_how_to_reproduce(report):
     text = render_markdown(report)
     assert "Falsifying example (step (2) = (3), scalars)" in text
     assert "first wrong step: (2) = (3)" in text
-    assert "verify-derivations -k golden.chain --seed 7" in text
+    assert "Reproduce: verify-derivations claims/chain.toml --no-report --seed 7" in text
     assert "W*v: (m, n) times (m, 1)" in text
     assert "$$" in text and r"\nabla_{W}" in text
 

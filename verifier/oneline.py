@@ -16,8 +16,8 @@ from .errors import ClaimFileError
 from .functions import known_function_names
 from .latex_parse import looks_like_latex
 from .model import Claim
+from .report import ONE_LINE as WHERE  # the `file` of a one-line claim
 
-WHERE = "<command line>"
 SYMBOL_KEY = "--symbols"
 RELATION_SIGNS = ("<=", ">=", "==", "=", "<", ">")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

@@ -9,11 +9,17 @@ xfail; anything else fails with a short report instead of a traceback.
 Options: ``--derivations-seed``, ``--derivations-timeout``, ``--derivations-large-size``;
 ini keys ``derivations_paths`` (folders holding claim files, default ``derivations``),
 ``derivations_seed``, ``derivations_timeout``.
+
+When ``derivations_paths`` is set and pytest collects its ``testpaths`` (no paths on the
+command line), the configured folders are collected too.  Every item records its verdict as
+a JUnit property (``verdict``, ``expect``); a claim that is only ``confirmed`` (numbers, no
+symbolic proof) passes with a ``DerivationConfirmedOnly`` warning and a ``confirmed`` property.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -21,8 +27,8 @@ import pytest
 from .errors import ClaimFileError
 from .loader import load_claim
 from .model import Claim, Result
-from .report import claim_entry, render_counterexample
 from .runner import run_claims
+from .terminal import render_block
 from .textsafe import terminal
 from .verify import Settings
 
@@ -69,8 +75,33 @@ def _settings(config) -> Settings:
     return settings
 
 
+class DerivationConfirmedOnly(pytest.PytestWarning):
+    """A claim passed as `confirmed`, not `proved`: sympy could not reduce the difference to 0 and
+    only the numeric check (certified, at many points) agrees.  Prove it by hand, or accept it."""
+
+
 def pytest_configure(config):
     _settings(config)  # a bad seed or timeout is a usage error before any claim runs
+    _add_configured_folders(config)
+
+
+def _add_configured_folders(config) -> None:
+    """`testpaths` would hide the configured claim folders: collect them as well.
+
+    Only when pytest is collecting its testpaths (no paths given on the command line) and
+    `derivations_paths` is set explicitly; folders already under a collected path are not added twice.
+    """
+    source = getattr(config, "args_source", None)
+    if source is None or source != pytest.Config.ArgsSource.TESTPATHS or not config.getini("derivations_paths"):
+        return
+    base = config.invocation_params.dir
+    collected = [(base / arg).resolve() for arg in config.args]
+    for folder in _claim_folders(config):
+        if not folder.is_dir():
+            config.issue_config_time_warning(pytest.PytestConfigWarning(
+                f"derivations_paths: {terminal(folder)} is not a folder; its claims are not collected"), stacklevel=2)
+        elif not any(folder == arg or arg in folder.parents for arg in collected):
+            config.args.append(str(folder))
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -119,9 +150,16 @@ class ClaimItem(pytest.Item):
 
     def runtest(self):
         if self.conflict:
+            self.user_properties.append(("verdict", "error"))
             raise IdConflict(self.conflict)
         settings = _settings(self.config)
         (result,) = run_claims([self.claim], settings)
+        self.user_properties.append(("verdict", result.verdict))
+        self.user_properties.append(("expect", self.claim.expect or "holds"))
+        if result.verdict == "confirmed":
+            self.user_properties.append(("confirmed", "numerically only"))
+            warnings.warn(DerivationConfirmedOnly(f"{terminal(self.claim.id)}: confirmed, not proved: "
+                                                  f"{terminal(result.message)}"))
         if not result.agrees:
             raise ClaimFailed(result, settings.seed)
         if self.claim.expect == "fails":
@@ -144,6 +182,7 @@ class MalformedClaim(pytest.Item):
         self.error = error
 
     def runtest(self):
+        self.user_properties.append(("verdict", "error"))
         raise self.error
 
     def repr_failure(self, excinfo, style=None):
@@ -154,15 +193,5 @@ class MalformedClaim(pytest.Item):
 
 
 def render_failure(result: Result, seed: int) -> str:
-    entry = claim_entry(result)
-    lines = [f"claim {result.id} ({result.path})"]
-    if entry["claim"]:
-        lines.append(f"  as written: {entry['claim']}")
-    lines.append(f"  verdict: {result.verdict} (expected: {result.expect or 'holds'})")
-    lines.append(f"  {result.message}")
-    ce = entry["details"]["counterexample"]
-    if ce:
-        lines.extend(render_counterexample(result.id, ce, entry["details"]["kind"] == "chain"))
-    else:
-        lines.append(f"Reproduce: verify-derivations -k {result.id} --seed {seed}")
-    return "\n".join(terminal(line) for line in lines)
+    """The CLI's block for a wrong claim: as written, why, the falsifying example, how to reproduce it."""
+    return "\n".join(render_block(result, seed=seed))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -16,9 +17,10 @@ from pathlib import Path
 from .latex import render_name, to_latex
 from .shapes import shape_text
 from .model import VERDICTS, Result
-from .textsafe import code, inline, quote_lines
+from .textsafe import code, inline, quote_lines, terminal
 
 SCHEMA_VERSION = 1
+ONE_LINE = "<command line>"   # the `file` of a claim given on one line (oneline.py)
 
 
 def make_report(results: list[Result], *, seed: int) -> dict:
@@ -186,7 +188,7 @@ def _evidence(c: dict, seed: int):
     if ce:
         yield ""
         yield "```"
-        yield from render_counterexample(c["id"], ce, d["kind"] == "chain")
+        yield from render_counterexample(c["id"], ce, d["kind"] == "chain", reproduce=reproduce_for(c, ce["seed"]))
         yield "```"
     yield ""
 
@@ -243,8 +245,11 @@ def _numeric_lines(n: dict, chain: bool, relation: str = "="):
 
 
 
-def render_counterexample(claim_id: str, ce: dict, chain: bool):
-    """A falsifying example the way Hypothesis prints one: header, values, how to reproduce."""
+def render_counterexample(claim_id: str, ce: dict, chain: bool, *, reproduce: str | None = None):
+    """A falsifying example the way Hypothesis prints one: header, values, how to reproduce.
+
+    ``reproduce`` is the command (``reproduce_for``); without it the claim is selected by id.
+    """
     where = f"step ({ce['step'] - 1}) = ({ce['step']}), " if chain else ""
     shape = shape_text({**ce["shape"], **ce["indices"]})
     yield f"Falsifying example ({where}{shape}{', ' + ce['function'] if ce['function'] else ''}):"
@@ -255,7 +260,29 @@ def render_counterexample(claim_id: str, ce: dict, chain: bool):
         entry = "" if e["entry"] == "value" else e["entry"]
         yield (f"  {left}{entry} = {e['lhs']}   {right}{entry} = {e['rhs']}   "
                f"relative difference {e['relative_error']}")
-    yield f"Reproduce: verify-derivations -k {claim_id} --seed {ce['seed']}"
+    if reproduce is None:
+        yield f"Reproduce: verify-derivations -k {claim_id} --seed {ce['seed']}"
+    else:
+        yield f"Reproduce: {reproduce}"
+
+
+def reproduce_for(entry: dict, seed: int, path: str | None = None) -> str:
+    """How to verify a claim again: its file (``path``, else the entry's), or for a one-line claim
+    (`verify-derivations check`, `verifier.check`) the same one-line command."""
+    if entry["file"] != ONE_LINE:
+        return reproduce_command(path or entry["file"], seed)
+    d = entry["details"]
+    parts = ["verify-derivations", "check", shlex.quote(entry["claim"] or "")]
+    if d["symbols"]:
+        parts += ["--symbols", shlex.quote(", ".join(f"{n}: {k}" for n, k in d["symbols"].items()))]
+    if d["where"]:
+        parts += ["--where", shlex.quote(d["where"])]
+    return terminal(" ".join(parts + ["--seed", str(seed)]))
+
+
+def reproduce_command(path, seed: int) -> str:
+    """The command that verifies one claim file again and writes no report (one line, shell-quoted)."""
+    return terminal(f"verify-derivations {shlex.quote(str(path))} --no-report --seed {seed}")
 
 
 def _value(value) -> str:

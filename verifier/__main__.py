@@ -1,0 +1,6 @@
+"""`python -m verifier`: the same command as `verify-derivations`."""
+
+from .cli import main
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
