@@ -170,3 +170,13 @@ def test_the_same_claim_under_another_id_gets_the_same_verdict_and_counterexampl
     second = verify(make_claim(body, claim_id="b.two"), Settings())
     assert first.verdict == second.verdict == "refuted"
     assert first.counterexample == second.counterexample
+
+
+def test_a_scalar_sum_of_an_entry_and_a_derivative_is_projected_consistently_at_a_large_shape():
+    """Found by the catalog's helper: at the large (directional) shape a scalar side x[1] + d/dx0 ... counted
+    the entry once and the derivative with the projection's sign, so a true claim was refuted."""
+    symbols = 'W = "matrix(C, d)"\nx = "vector(d)"'
+    true = claim("x[1] + diff(sum(W*x), x[0])", "x[1] + sum(W*onehot(0, d))", symbols=symbols)
+    assert true.verdict == "proved"
+    wrong = claim("x[1] + diff(sum(W*x), x[0])", "x[1] - sum(W*onehot(0, d))", symbols=symbols)
+    assert wrong.verdict == "refuted"

@@ -333,7 +333,10 @@ def project(ev: ArrayEvaluator, node: Node, env, u, v):
         return _inner(ev(node), u, v)
     op = node.op
     if op in ("add", "sub"):
-        parts = [_project_part(ev, arg, env, u, v) for arg in node.args]
+        if not infer_shape(node, env):   # a scalar sum: its projection is its value, and so is each term's
+            parts = [project(ev, arg, env, u, v) for arg in node.args]
+        else:
+            parts = [_project_part(ev, arg, env, u, v) for arg in node.args]
         return parts[0] + parts[1] if op == "add" else parts[0] - parts[1]
     if op == "neg":
         return -project(ev, node.args[0], env, u, v)
