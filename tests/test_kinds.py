@@ -10,6 +10,9 @@ import sympy as sp
 
 from helpers import make_claim, verdict_of
 from verifier.errors import ClaimFileError
+from verifier.latex import to_latex
+from verifier.latex_parse import parse_latex
+from verifier.loader import make_scope
 from verifier.points import draw_values
 from verifier.sampling import draw_value
 
@@ -116,3 +119,21 @@ def test_a_power_of_a_matrix_is_never_silently_entrywise():
 def test_tan_and_its_derivative():
     assert verdict_of(claim_text({"x": "real"}, "diff(tan(x), x)", "1 + tan(x)**2")).verdict == "proved"
     assert verdict_of(claim_text({"x": "real"}, "diff(tan(x), x)", "1 - tan(x)**2")).verdict == "refuted"
+
+
+def test_the_identity_matrix_and_the_norm():
+    assert verdict_of(claim_text({"A": "spd(n)"}, "inv(A)*A", "eye(n)")).verdict == "proved"
+    assert verdict_of(claim_text({"A": "matrix(n, n)"}, "matpow(A, 0)", "eye(n)")).verdict == "proved"
+    assert verdict_of(claim_text({"x": "vector(n)"}, "grad(norm(x), x)", "x/norm(x)")).verdict == "proved"
+    assert verdict_of(claim_text({"x": "vector(n)"}, "grad(norm(x), x)", "x")).verdict == "refuted"
+    assert verdict_of(claim_text({"A": "symmetric(n)", "x": "vector(n)"}, "grad(x.T*(A + eye(n))*x, x)",
+                                 "2*A*x")).verdict == "refuted"
+    wrong = verdict_of(claim_text({"A": "matrix(m, n)"}, "A*eye(m)", "A"))
+    assert wrong.verdict == "ill-typed"
+
+
+def test_eye_and_norm_round_trip_through_latex():
+    claim = make_claim(claim_text({"A": "matrix(n, n)", "x": "vector(n)"}, "norm(eye(n)*x) + norm(A)", "0"))
+    node = claim.steps[0]
+    scope = make_scope(claim.symbols)
+    assert parse_latex(to_latex(node), scope, path="t", key="k") == node

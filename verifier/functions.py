@@ -186,6 +186,12 @@ def power_exponent(value, text: str = "matpow") -> int:
 MAX_MATRIX_POWER = 64
 
 
+def _norm_build(args):
+    (a,) = args
+    entries = list(a) if isinstance(a, sp.MatrixBase) else [a]
+    return sp.sqrt(sum((e ** 2 for e in entries), sp.Integer(0)))
+
+
 def _matpow_build(args):
     a, k = args
     return sp.ImmutableMatrix(a ** power_exponent(k if k.is_number else None))
@@ -259,6 +265,9 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
     Function("hadamard", 2, _hadamard, _entrywise2(lambda a, b: a * b), r"\odot",
              lambda a, ops: a[0] * a[1], doc="entrywise product"),
     Function("sum", 1, _scalar, _sum, r"\sum", lambda a, ops: ops.total(a[0]), doc="sum of all entries"),
+    Function("norm", 1, _scalar, _norm_build, r"\operatorname{norm}",
+             lambda a, ops: ops.entrywise("sqrt", ops.total(a[0] * a[0])),
+             doc="the Euclidean norm of a vector (Frobenius for a matrix): sqrt(sum(x**2))"),
     Function("softmax", 1, _vector_same, _softmax, r"\operatorname{softmax}", _np_softmax,
              doc="e^v / sum(e^v)"),
     Function("logsumexp", 1, _vector_scalar, _logsumexp, r"\operatorname{logsumexp}", _np_logsumexp,
@@ -292,6 +301,7 @@ SPECIAL = {
     "ind": "ind(condition): 1 where the condition holds, else 0",
     "onehot": "onehot(i, n): the n-vector with a 1 at index i",
     "ones": "ones(n): the n-vector of ones (b*ones(N).T repeats a column N times)",
+    "eye": "eye(n): the n x n identity matrix",
     "limit": "limit(expr, eps, 0): the limit as the scalar symbol eps tends to a constant (sympy only)",
     "transpose": "transpose(X): same as X.T",
 }

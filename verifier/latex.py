@@ -173,9 +173,13 @@ def _ones(node: Node) -> str:
     return rf"\mathbf{{1}}_{{{to_latex(node.args[0])}}}"
 
 
+def _eye(node: Node) -> str:
+    return rf"\operatorname{{eye}}\left({to_latex(node.args[0])}\right)"
+
+
 def _ind(node: Node) -> str:
     return r"\mathbb{1}\left[" + to_latex(node.args[0]) + r"\right]"
 
 
 _RENDER = {"call": _call, "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian,
-           "onehot": _onehot, "ones": _ones, "vector": _vector, "limit": _limit, "ind": _ind}
+           "onehot": _onehot, "ones": _ones, "eye": _eye, "vector": _vector, "limit": _limit, "ind": _ind}

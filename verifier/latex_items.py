@@ -260,7 +260,7 @@ def function_item(b, fname, scripts, tree, *, generic=False) -> Item:
                 b.fail(f"`{fname}` takes one argument", tree)
             return b.make("fapply", (args[0],), (fname if generic else fn.name, order), tree)
         if fname in SPECIAL:
-            want = {"onehot": 2, "ind": 1, "ones": 1, "transpose": 1}.get(fname)
+            want = {"onehot": 2, "ind": 1, "ones": 1, "eye": 1, "transpose": 1}.get(fname)
             if want is None or len(args) != want:
                 b.fail(f"`{fname}` is not available in LaTeX this way", tree,
                        "the notation in the README's table (\\frac{\\partial}{\\partial x}, \\nabla_x, ...)")
@@ -311,7 +311,7 @@ def text(b, primary, scripts, factor):
         return function_item(b, word, scripts, factor, generic=True)
     if word not in b.values():
         fname = _WORD_FUNCTIONS.get(word, word)
-        if lookup(fname) or fname in ("onehot", "ind", "ones", "transpose"):
+        if lookup(fname) or fname in ("onehot", "ind", "ones", "eye", "transpose"):
             return function_item(b, fname, scripts, factor)
     return Item("value", symbol_value(b, [word], scripts, factor), tree=factor)
 

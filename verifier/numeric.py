@@ -249,6 +249,10 @@ class ArrayEvaluator:
         n = self.integer(node.args[0])
         return self.ops.array(np.ones(n), (n, 1))
 
+    def on_eye(self, node):
+        n = self.integer(node.args[0])
+        return self.ops.array(np.eye(n), (n, n))
+
     def on_ind(self, node):
         return self.ops.const(1) if self.truth(node.args[0]) else self.ops.const(0)
 

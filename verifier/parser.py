@@ -219,9 +219,9 @@ class _Parser:
             if args[1].op != "name" or self.constant(args[2], node) is None:
                 self.fail("limit(expr, eps, point) needs a symbol and a constant point", node)
             return Node("limit", args, None, self.segment(node))
-        if name == "ones":
+        if name in ("ones", "eye"):
             self.need_args(node, name, args, 1)
-            return Node("ones", args, None, self.segment(node))
+            return Node(name, args, None, self.segment(node))
         if name == "transpose":
             self.need_args(node, name, args, 1)
             return Node("T", args, None, self.segment(node))

@@ -241,6 +241,11 @@ def _ones(node, shapes, env):
     return (_size(node.args[0], env, "ones(n)"), 1)
 
 
+def _eye(node, shapes, env):
+    n = _size(node.args[0], env, "eye(n)")
+    return (n, n)
+
+
 def _ind(node, shapes, env):
     if shapes[0] != BOOL:
         raise ShapeError(node.text, "ind(...) needs a condition such as `a > b`")
@@ -272,7 +277,7 @@ def _no_bool(node, shapes):
 
 _RULES = {"num": _num, "name": _name, "add": _addsub, "sub": _addsub, "mul": _mul, "matmul": _mul,
           "div": _div, "pow": _pow, "neg": _same, "T": _transpose, "index": _index, "call": _call,
-          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot, "ones": _ones, "vector": _vector, "limit": _limit,
+          "fapply": _fapply, "diff": _diff, "grad": _grad, "jacobian": _jacobian, "onehot": _onehot, "ones": _ones, "eye": _eye, "vector": _vector, "limit": _limit,
           "ind": _ind, **{op: _compare for op in COMPARISONS}, **{op: _boolean for op in BOOLEAN}}
 
 

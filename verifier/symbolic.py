@@ -230,6 +230,9 @@ class Evaluator:
     def on_ones(self, node):
         return sp.ImmutableMatrix(int(self(node.args[0])), 1, lambda r, c: sp.Integer(1))
 
+    def on_eye(self, node):
+        return sp.ImmutableMatrix(sp.eye(int(self(node.args[0]))))
+
     def on_ind(self, node):
         return indicator(self(node.args[0]), node)
 
