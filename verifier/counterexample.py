@@ -10,8 +10,11 @@ nonzero (or, for an inequality, a certified wrong sign) counts.
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
+import mpmath
 import sympy as sp
+from mpmath import iv
 
 from .model import Counterexample, EntryValue
 from .proof import Kinks, certified_sign, certified_value
@@ -19,6 +22,7 @@ from .standins import instantiate_functions
 from .sampling import draw_scalar, draw_value
 from .shapes import entry_label
 from .symbolic import Instance, is_array, paired_entries
+from .zero_test import interval_value
 
 ATTEMPTS_PER_POINT = 20  # draws allowed per wanted point before a thin `where` region is reported
 SHOWN_ENTRIES = 4        # worst entries shown in a counterexample
@@ -148,7 +152,20 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.
 
 def _violations(left, right, subs, choice, relation, like, bands) -> list[EntryValue]:
     bad = []
+    point, memo = None, {}
     for k, (a, b) in enumerate(zip(left, right)):
+        low, high = bands[k] if bands else (0, 0)
+        if not (low or high):   # a quick rigorous look first: interval arithmetic at the point
+            if point is None:
+                point = {sym: iv.mpf(v.p) / v.q for sym, v in subs.items()}
+            quick = _interval_entry(a, b, point, choice, memo)
+            if quick is not None:
+                sign, a_val, b_val = quick
+                if not VIOLATES[relation](sign):
+                    continue   # certified to hold at this entry
+                if a_val is not None:
+                    bad.append(_entry(k, like, a_val, b_val))
+                    continue
         a_at, b_at = a.xreplace(subs), b.xreplace(subs)
         if choice:
             a_at, b_at = instantiate_functions(a_at, choice), instantiate_functions(b_at, choice)
@@ -165,10 +182,46 @@ def _violations(left, right, subs, choice, relation, like, bands) -> list[EntryV
         a_val, b_val = certified_value(a_at), certified_value(b_at)
         if a_val is None or b_val is None:
             continue
-        scale = max(abs(a_val), abs(b_val))
-        rel = abs(a_val - b_val) / scale if scale else sp.Float(0)
-        bad.append(EntryValue(entry_label(k, like.shape if is_array(like) else ()), _fmt(a_val), _fmt(b_val), _fmt(rel, 3)))
+        bad.append(_entry(k, like, a_val, b_val))
     return bad
+
+
+def _entry(k, like, a_val, b_val) -> EntryValue:
+    scale = max(abs(a_val), abs(b_val))
+    rel = abs(a_val - b_val) / scale if scale else 0
+    return EntryValue(entry_label(k, like.shape if is_array(like) else ()), _fmt(a_val), _fmt(b_val), _fmt(rel, 3))
+
+
+INTERVAL_BITS = 160   # the quick look's precision; the shown values need 12 digits, so 1e-20 relative width
+
+
+def _interval_entry(a, b, point: dict, choice, memo: dict):
+    """(certified sign of a - b, a, b as mpmath numbers or None when too wide to show) from interval
+    arithmetic at the point, or None when it cannot decide (a tie, an unsupported function, a domain
+    edge): then sympy's evalf decides, as before.  Much faster than substituting into a large expression."""
+    saved = iv.prec
+    iv.prec = INTERVAL_BITS
+    try:
+        if choice:
+            a, b = _instantiated(a, choice), _instantiated(b, choice)
+        ia, ib = interval_value(a, point, memo), interval_value(b, point, memo)
+        d = ia - ib
+        if d.a > 0 or d.b < 0:
+            sign = 1 if d.a > 0 else -1
+        else:
+            return None
+        values = [mpmath.mpf(x.mid) if x.delta <= 1e-20 * max(abs(mpmath.mpf(x.mid)), 1e-300) else None
+                  for x in (ia, ib)]
+        return (sign, *values) if None not in values else (sign, None, None)
+    except Exception:  # noqa: BLE001 (anything the quick look cannot evaluate goes to the exact path)
+        return None
+    finally:
+        iv.prec = saved
+
+
+@lru_cache(maxsize=4096)
+def _instantiated(expr, choice):
+    return instantiate_functions(expr, choice)
 
 
 def _fmt(value, digits: int = 12) -> str:
