@@ -23,7 +23,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 
 from . import limits
 from .errors import UnsafeExpression
-from .parser import Scope, check_ascii
+from .parser import Scope, check_ascii, check_text
 from .tree import Node
 
 GRAMMAR = Path(__file__).with_name("latex.lark")
@@ -98,12 +98,7 @@ def looks_like_latex(text) -> bool:
 
 def parse_latex_tree(text, *, path: str, key: str):
     """The lark parse tree of a LaTeX formula, after the checks every claim text goes through."""
-    if not isinstance(text, str):
-        raise UnsafeExpression(path, key, f"expected a string, got {type(text).__name__}",
-                               text=repr(text)[:80], expected="LaTeX math in quotes")
-    if len(text) > limits.MAX_EXPRESSION_CHARS:
-        raise UnsafeExpression(path, key, f"formula longer than {limits.MAX_EXPRESSION_CHARS} characters",
-                               text=text[:80])
+    check_text(text, path, key, what="formula", expected="LaTeX math in quotes")
     body = _strip_math_delimiters(text)
     if not body.strip():
         raise UnsafeExpression(path, key, "empty formula", text=text, expected="LaTeX math")

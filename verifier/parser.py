@@ -307,14 +307,19 @@ def _bounded(value, bits: int):
     return value
 
 
-def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "expr") -> Node:
-    """Parse one expression; raise UnsafeExpression naming path, key and the offending text."""
+def check_text(text, path: str, key: str, *, what: str, expected: str) -> None:
+    """The checks every claim text goes through before a parser sees it: a string, of bounded length."""
     if not isinstance(text, str):
         raise UnsafeExpression(path, key, f"expected a string, got {type(text).__name__}",
-                               text=repr(text)[:80], expected="an expression in quotes")
+                               text=repr(text)[:80], expected=expected)
     if len(text) > limits.MAX_EXPRESSION_CHARS:
-        raise UnsafeExpression(path, key, f"expression longer than {limits.MAX_EXPRESSION_CHARS} characters",
+        raise UnsafeExpression(path, key, f"{what} longer than {limits.MAX_EXPRESSION_CHARS} characters",
                                text=text[:80])
+
+
+def parse_expression(text, scope: Scope, *, path: str = "<string>", key: str = "expr") -> Node:
+    """Parse one expression; raise UnsafeExpression naming path, key and the offending text."""
+    check_text(text, path, key, what="expression", expected="an expression in quotes")
     if not text.strip():
         raise UnsafeExpression(path, key, "empty expression", text=text, expected="an expression")
     check_ascii(text, path, key)
