@@ -25,3 +25,17 @@ def write_claim(folder, name: str, body: str, *, claim_id: str, expect: str | No
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+TRUE_CUBE = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**3, x)"\nrhs = "3*x**2"\n'
+WRONG_CUBE = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**3, x)"\nrhs = "3*x"\n'
+
+
+def make_project(tmp_path, monkeypatch):
+    """A project folder, as the working directory, with derivations/ holding a true and a wrong claim."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "derivations"
+    folder.mkdir()
+    write_claim(folder, "true.toml", TRUE_CUBE, claim_id="cube.true", expect="holds")
+    write_claim(folder, "wrong.toml", WRONG_CUBE, claim_id="cube.wrong", expect="fails")
+    return tmp_path

@@ -6,22 +6,15 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from helpers import write_claim
+from helpers import TRUE_CUBE as TRUE, make_project, write_claim
 from verifier.cli import main
 
-TRUE = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**3, x)"\nrhs = "3*x**2"\n'
-WRONG = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**3, x)"\nrhs = "3*x"\n'
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     monkeypatch.delenv("VERIFY_DERIVATIONS_NO_CACHE", raising=False)
-    monkeypatch.chdir(tmp_path)
-    folder = tmp_path / "derivations"
-    folder.mkdir()
-    write_claim(folder, "true.toml", TRUE, claim_id="cube.true", expect="holds")
-    write_claim(folder, "wrong.toml", WRONG, claim_id="cube.wrong", expect="fails")
-    return tmp_path
+    return make_project(tmp_path, monkeypatch)
 
 
 def run(*args):

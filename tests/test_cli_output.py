@@ -13,13 +13,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from helpers import write_claim
+from helpers import WRONG_CUBE as WRONG, make_project, write_claim
 from verifier import cli
 from verifier.model import Result
 from verifier.terminal import render_block, render_verdict_line, wants_color
 
-TRUE = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**3, x)"\nrhs = "3*x**2"\n'
-WRONG = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**3, x)"\nrhs = "3*x"\n'
 CHAIN = '[symbols]\nx = "real"\n[check]\nsteps = ["diff(x**2, x)", "2*x", "3*x"]\n'
 ILL_TYPED = '[symbols]\nW = "matrix(m, n)"\nv = "vector(m)"\n[check]\nlhs = "W*v"\nrhs = "W*v"\n'
 CONFIRMED = ('[symbols]\nx = "positive"\n[check]\nlhs = "log(x)"\nrhs = "0"\nrelation = "<="\n'
@@ -30,12 +28,7 @@ FAST = ["--large-size", "8", "--jobs", "2"]
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A project folder, as the working directory, with derivations/ holding a true and a wrong claim."""
-    monkeypatch.chdir(tmp_path)
-    folder = tmp_path / "derivations"
-    folder.mkdir()
-    write_claim(folder, "true.toml", TRUE, claim_id="cube.true", expect="holds")
-    write_claim(folder, "wrong.toml", WRONG, claim_id="cube.wrong", expect="fails")
-    return tmp_path
+    return make_project(tmp_path, monkeypatch)
 
 
 def invoke(*args, env=None):
