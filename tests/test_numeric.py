@@ -255,9 +255,9 @@ def test_an_entry_of_a_gradient_is_the_entry_of_the_whole_gradient():
     assert one.a == full.a and one.b == full.b and one.delta < 1e-30
 
 
-def test_larger_shapes_cover_every_index_case_and_every_standin():
-    """At the medium shape each index case is tried with one stand-in in turn; every case and every
-    stand-in still appear, and the exact proof's shapes keep the full product."""
+def test_every_shape_pairs_every_index_case_with_every_standin():
+    """Pairing index cases with stand-ins in turn (to save time) missed a claim wrong only at one index
+    value and only for a stand-in that is not odd; every pair is tried."""
     from verifier.numeric_check import _combinations, index_cases_for
     claim = make_claim(NET.format(lhs="grad(s, W)[i, j]", rhs="delta[i]*x[j]").replace(
         'f = "function"', 'f = "function"\ni = "index(m)"\nj = "index(n)"'))
@@ -267,5 +267,4 @@ def test_larger_shapes_cover_every_index_case_and_every_standin():
         pairs = _combinations(plan, dims, cases)
         assert {tuple(sorted(c.items())) for c, _ in pairs} == {tuple(sorted(c.items())) for c in cases}
         assert {f for _, f in pairs} == set(plan.functions)
-        if dims in plan.symbolic_shapes:
-            assert len(pairs) == len(cases) * len(plan.functions)
+        assert len(pairs) == len(cases) * len(plan.functions)

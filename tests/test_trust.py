@@ -180,3 +180,11 @@ def test_a_scalar_sum_of_an_entry_and_a_derivative_is_projected_consistently_at_
     assert true.verdict == "proved"
     wrong = claim("x[1] + diff(sum(W*x), x[0])", "x[1] - sum(W*onehot(0, d))", symbols=symbols)
     assert wrong.verdict == "refuted"
+
+
+@pytest.mark.parametrize("k", [3, 4])
+def test_a_claim_wrong_at_one_index_beyond_the_proof_shapes_and_for_one_kind_of_function_is_refuted(k):
+    """Zero for odd f (tanh, sin, the cubic) and at the proof's shapes (n = 2, 3 have no index k): only the
+    medium shape with a stand-in that is not odd shows it."""
+    symbols = 'v = "vector(n)"\ni = "index(n)"\nf = "function"'
+    assert claim(f"ind(i == {k})*(f(v[i]) + f(-v[i]))", "0", symbols=symbols).verdict == "refuted"
