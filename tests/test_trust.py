@@ -130,6 +130,39 @@ def test_an_identity_in_the_dimensions_that_holds_at_two_sizes_is_refuted():
     assert claim("sum(ones(m))*sum(ones(n))*W", "6*W", symbols='W = "matrix(m, n)"').verdict == "refuted"
 
 
+@pytest.mark.parametrize("lhs, symbols", [
+    ("ind(i == 40)*v[i]", 'v = "vector(n)"\ni = "index(n)"'),
+    ("ind(i > 60)*v[i]", 'v = "vector(n)"\ni = "index(n)"'),
+    ("ind(i == n - 1)*ind(n > 8)*v[i]", 'v = "vector(n)"\ni = "index(n)"'),
+    ("ind(i == j)*ind(n > 8)*v[i]", 'v = "vector(n)"\ni = "index(n)"\nj = "index(n)"'),
+    ("ind(i == j)*ind(j == k)*ind(n > 8)*v[i]", 'v = "vector(n)"\ni = "index(n)"\nj = "index(n)"\nk = "index(n)"'),
+    ("ind(n > 8)*y[n - 1]", 'y = "onehot(n)"'),
+    ("ind(n > 8)*y[i]*v[i]", 'y = "onehot(n)"\nv = "vector(n)"\ni = "index(n)"'),
+])
+def test_a_claim_wrong_only_at_an_index_value_of_the_large_shape_is_refuted(lhs, symbols):
+    """Index values exist beyond the proof's shapes only at the large one, where not every value is tried:
+    the values the claim names, the ends and ties between indices are always among those tried (and among
+    the positions of a one-hot's 1)."""
+    assert claim(lhs, "0", symbols=symbols).verdict == "refuted"
+
+
+def test_index_cases_at_a_large_shape_hold_the_named_values_the_ends_and_the_ties():
+    from helpers import make_claim
+    from verifier.index_cases import index_cases_for
+    from verifier.plan import make_plan
+    body = ('[symbols]\nv = "vector(n)"\ni = "index(n)"\nj = "index(n)"\n'
+            '[check]\nlhs = "ind(i >= 40)*v[j]"\nrhs = "0"\n')
+    plan = make_plan(make_claim(body), Settings())
+    dims, _ = plan.numeric_shapes[-1]
+    n = dims["n"]
+    cases = index_cases_for(plan, dims, sample=True)
+    assert cases == index_cases_for(plan, dims, sample=True)   # seeded: the same cases every time
+    for name in "ij":
+        assert {0, 39, 40, 41, n - 1} <= {c[name] for c in cases}
+    assert any(c["i"] == c["j"] for c in cases)
+    assert all(0 <= c[name] < n for c in cases for name in "ij")
+
+
 # -- 6. kinks --------------------------------------------------------------------------------------
 
 def test_true_kinked_gradients_are_decided_at_a_large_shape():

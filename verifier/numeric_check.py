@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .certify import certify
+from .index_cases import index_cases_for
 from .model import Counterexample, EntryValue
 from .numeric import FLOAT, ArrayEvaluator, KinkCrossed, NotChecked, contains_derivative, is_array
 from .plan import Plan, has_stated_precision, stated_band
 from .points import draw_points
 from .shapes import entry_label, infer_shape, shape_text
-from .symbolic import concrete_shape, index_cases
+from .symbolic import concrete_shape
 from .tree import Node
 
 # Every number here with its reason (jax keeps its tolerances in one table the same way).
@@ -44,8 +45,6 @@ TOLERANCE = {
     "informative": 1e-6,        # an entry whose error estimate exceeds this (relative) goes to exact certification
 }
 DIRECTIONS = 3              # random rank-one projections per point at large shapes
-LARGE_INDEX_CASES = 3       # index assignments sampled at a large shape
-MAX_ENUMERATED_CASES = 36   # up to this many index assignments are all tried
 MIN_COMPARED = 8            # comparisons per step below which the numbers decide nothing
 MAX_CERTIFICATIONS = 10_000 # float disagreements certified per step in full mode: cheap (one exact pass per
                             # entry), and certifying every one keeps the counts independent of float noise
@@ -121,18 +120,6 @@ def _combinations(plan: Plan, dims, cases):
     can be wrong only at one index value and only for a stand-in that is not odd: pairing them in turn
     missed such claims at the medium shape)."""
     return [(indices, function) for indices in cases for function in plan.functions]
-
-
-def index_cases_for(plan: Plan, dims, *, sample: bool):
-    """Every index assignment at small shapes; a seeded sample of them at large ones."""
-    claim = plan.claim
-    specs = [s for s in claim.symbols if s.kind == "index"]
-    total = int(np.prod([concrete_shape((s.dims[0],), dims)[0] for s in specs]))
-    if not sample and total <= MAX_ENUMERATED_CASES:
-        return index_cases(claim, dims)
-    rng = np.random.default_rng([plan.seed, int(plan.key, 16) % 2**32, 1])
-    return [{s.name: int(rng.integers(concrete_shape((s.dims[0],), dims)[0])) for s in specs}
-            for _ in range(LARGE_INDEX_CASES if specs else 1)]
 
 
 def _check_points(plan, dims, indices, function, mode, outcome):
@@ -303,13 +290,17 @@ def make_counterexample(plan, step, dims, indices, values, function, certificate
         else:
             label = f"u{k + 1}^T (side) v{k + 1}" if directions is not None else entry_label(k, side_shape)
         entries.append(EntryValue(label, x, y, rel))
-    point = {s.name: show_value(values[s.name]) for s in plan.claim.symbols if s.kind not in ("index", "function")}
-    return Counterexample(step=step, shape=dict(dims), indices=dict(indices), point=point,
+    point = {s.name: show_value(values[s.name], s.kind) for s in plan.claim.symbols
+             if s.kind not in ("index", "function")}
+    indices = {s.name: indices[s.name] for s in plan.claim.symbols if s.kind == "index"}   # not one-hot positions
+    return Counterexample(step=step, shape=dict(dims), indices=indices, point=point,
                           entries=tuple(entries), seed=plan.seed, function=function)
 
 
-def show_value(value):
+def show_value(value, kind: str = "real"):
     if isinstance(value, np.ndarray):
+        if value.size > 16 and kind == "onehot":
+            return f"({value.shape[0]}x1 one-hot: the 1 at index {int(np.argmax(value))})"
         if value.size > 16:
             return f"({value.shape[0]}x{value.shape[1]} array: reproduce with the seed)"
         return [[_number(x) for x in row] for row in value]

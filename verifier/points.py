@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import EvaluationError
 from .functions import KINKED
+from .index_cases import hot_positions
 from .numeric import FLOAT, ArrayEvaluator, contains_derivative
 from .plan import Plan
 from .symbolic import concrete_shape
@@ -51,12 +52,14 @@ def draw_points(plan: Plan, dims: dict, indices: dict, function, *, wanted: int,
     scales), then branch points."""
     claim = plan.claim
     rng = make_generator(plan, "numeric", sorted(dims.items()), sorted(indices.items()), function)
+    hot = hot_positions(claim, dims, indices)
+    wanted = max([wanted] + [len(positions) for positions in hot.values()])
     found = 0
     for attempt in range(wanted * ATTEMPTS_PER_POINT):
         if found >= wanted:
             break
         region = ("box", "scales", "ladder")[attempt % 3] if spread else "box"
-        values = draw_values(claim, dims, indices, rng, region, rung=attempt // 3)
+        values = draw_values(claim, dims, indices, rng, region, rung=attempt // 3, hot=hot, slot=attempt)
         if _inside(claim, values, function):
             found += 1
             yield values, rng, False
@@ -65,9 +68,11 @@ def draw_points(plan: Plan, dims: dict, indices: dict, function, *, wanted: int,
             yield values, rng, tie
 
 
-def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, region: str, rung: int = 0) -> dict:
+def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, region: str, rung: int = 0,
+                *, hot: dict | None = None, slot: int = 0) -> dict:
     """Values per symbol; region "box", "scales" (random magnitudes) or "ladder" (magnitudes 10^k with k
-    stepping through SCALE_EXPONENTS from the top, so large and tiny values are always reached)."""
+    stepping through SCALE_EXPONENTS from the top, so large and tiny values are always reached).  A
+    one-hot's 1 is at ``hot[name][slot]`` while there is one (index_cases.hot_positions), else random."""
     values = {d: float(v) for d, v in dims.items()}
     values["pi"] = float(np.pi)
     values.update({k: float(v) for k, v in indices.items()})
@@ -75,7 +80,10 @@ def draw_values(claim, dims: dict, indices: dict, rng: np.random.Generator, regi
         if spec.kind in ("index", "function"):
             continue
         shape = concrete_shape(spec.shape, dims) if spec.shape else ()
-        if spec.constraint is not None:
+        if spec.kind == "onehot" and hot and slot < len(hot[spec.name]):   # the anchors and ties first
+            values[spec.name] = np.zeros(shape)
+            values[spec.name][hot[spec.name][slot], 0] = 1.0
+        elif spec.constraint is not None:
             values[spec.name] = _draw_constrained(spec.constraint, shape, rng, region, rung)
         elif region == "ladder":
             low, high = SCALE_EXPONENTS
