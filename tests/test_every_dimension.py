@@ -1,0 +1,154 @@
+"""The index-notation engine (issue 15): identities proved for every dimension, and never a claim that is
+wrong, or true only at some sizes."""
+
+import pytest
+
+from helpers import make_claim
+from verifier.every_dimension import prove_every_dimension
+
+
+def proof(symbols, lhs, rhs, lets="", where=None):
+    body = f"[symbols]\n{symbols}\n" + (f"[let]\n{lets}\n" if lets else "") + \
+        f'[check]\nlhs = "{lhs}"\nrhs = "{rhs}"\n' + (f'where = "{where}"\n' if where else "")
+    return prove_every_dimension(make_claim(body))
+
+
+CLASSIC = [   # the matrix-calculus identities the issue lists, and the models' gradients
+    ('x = "vector(n)"\na = "vector(n)"', "grad(x.T*a, x)", "a", ""),
+    ('X = "matrix(m, n)"\na = "vector(m)"\nb = "vector(n)"', "grad(a.T*X*b, X)", "a*b.T", ""),
+    ('x = "vector(n)"\nB = "matrix(n, n)"', "grad(x.T*B*x, x)", "(B + B.T)*x", ""),
+    ('A = "matrix(p, m)"\nX = "matrix(m, n)"\nB = "matrix(n, p)"', "grad(trace(A*X*B), X)", "A.T*B.T", ""),
+    ('A = "matrix(m, n)"\nx = "vector(n)"\nb = "vector(m)"', "grad(sum((A*x - b)**2), x)", "2*A.T*(A*x - b)", ""),
+    ('s = "vector(n)"\nc = "index(n)"', "grad(-log(softmax(s)[c]), s)", "softmax(s) - onehot(c, n)", ""),
+    ('W = "matrix(m, n)"\nx = "vector(n)"\nb = "vector(m)"\nf = "function"',
+     "grad(sum(f(W*x + b)), W)", "hadamard(fprime(W*x + b), ones(m))*x.T", ""),
+    ('W1 = "matrix(h, d)"\nW2 = "matrix(k, h)"\nx = "vector(d)"\nf = "function"\ny = "vector(k)"',
+     "grad(L, z1)", "hadamard(W2.T*(W2*a1 - y), fprime(z1))",
+     'z1 = "W1*x"\na1 = "f(z1)"\nL = "sum((W2*a1 - y)**2)/2"'),
+    ('z = "vector(n)"\ni = "index(n)"\nj = "index(n)"', "diff(softmax(z)[i], z[j])",
+     "softmax(z)[i]*(ind(i == j) - softmax(z)[j])", ""),
+    ('A = "matrix(n, n)"', "trace(eye(n))", "n", ""),
+    ('x = "vector(n)"', "sum(x*ones(n).T)", "n*sum(x)", ""),
+    ('A = "matrix(n, m)"\nB = "matrix(m, n)"', "trace(A*B)", "trace(B*A)", ""),
+    ('A = "matrix(n, m)"\nB = "matrix(m, k)"', "(A*B).T", "B.T*A.T", ""),
+    ('A = "matrix(n, n)"\nx = "vector(n)"', "x.T*A*x", "x.T*A.T*x", ""),
+    ('z = "vector(n)"\nc = "real"\ni = "index(n)"', "softmax(z - c*ones(n))[i]", "softmax(z)[i]", ""),
+]
+
+
+@pytest.mark.parametrize("symbols, lhs, rhs, lets", CLASSIC)
+def test_classic_identities_are_proved_for_every_dimension(symbols, lhs, rhs, lets):
+    out = proof(symbols, lhs, rhs, lets)
+    assert out.proved, out.reason
+
+
+WRONG = [
+    # a dropped transpose, which a square shape hides from shape checking
+    ('X = "matrix(n, n)"\na = "vector(n)"\nb = "vector(n)"', "grad(a.T*X*b, X)", "b*a.T"),
+    ('x = "vector(n)"\nB = "matrix(n, n)"', "grad(x.T*B*x, x)", "2*B*x"),
+    # a wrong factor
+    ('A = "matrix(m, n)"\nx = "vector(n)"\nb = "vector(m)"', "grad(sum((A*x - b)**2), x)", "A.T*(A*x - b)"),
+    # true only at n = 2 and 3, and true at every tried size but not beyond
+    ('v = "vector(n)"', "sum(ones(n))", "n**2 - 4*n + 6"),
+    ('v = "vector(n)"', "ind(n > 100)*sum(v)", "0"),
+    # orders of a product that only a symmetric matrix or a cyclic trace allows
+    ('A = "matrix(n, n)"\nx = "vector(n)"\ny = "vector(n)"', "x.T*A*y", "y.T*A*x"),
+    ('A = "matrix(n, n)"\nB = "matrix(n, n)"\nC = "matrix(n, n)"', "trace(A*B*C)", "trace(C*B*A)"),
+    ('A = "matrix(n, n)"\nx = "vector(n)"', "sum(A*x)", "sum(A.T*x)"),
+    # a sum of exponentials "cancelled"
+    ('z = "vector(n)"\ni = "index(n)"', "softmax(z)[i]", "exp(z[i])/exp(sum(z))"),
+    # different indices over two ranges may be equal
+    ('x = "vector(m)"\ny = "vector(n)"\ni = "index(m)"\nj = "index(n)"', "ind(i == j)*x[i]", "0"),
+]
+
+
+@pytest.mark.parametrize("symbols, lhs, rhs", WRONG)
+def test_wrong_claims_are_not_proved_for_every_dimension(symbols, lhs, rhs):
+    assert not proof(symbols, lhs, rhs).proved
+
+
+def test_the_standard_polynomial_that_vanishes_only_on_small_matrices_is_not_proved():
+    """s_4(A, B, C, D) vanishes on 2 x 2 matrices (Amitsur-Levitzki) and not on larger ones."""
+    import itertools
+    names = "ABCD"
+    terms = []
+    for perm in itertools.permutations(range(4)):
+        inversions = sum(1 for a, b in itertools.combinations(perm, 2) if a > b)
+        terms.append(("-" if inversions % 2 else "+") + "*".join(names[p] for p in perm))
+    lhs = "".join(terms).lstrip("+")
+    symbols = "\n".join(f'{n} = "matrix(n, n)"' for n in names)
+    assert not proof(symbols, f"sum({lhs})", "0").proved
+
+
+def test_a_condition_between_indices_splits_the_cases():
+    symbols = 'z = "vector(n)"\ni = "index(n)"\nj = "index(n)"'
+    assert proof(symbols, "diff(softmax(z)[i], z[j])", "-softmax(z)[i]*softmax(z)[j]", where="i != j").proved
+    assert not proof(symbols, "diff(softmax(z)[i], z[j])", "-softmax(z)[i]*softmax(z)[j]").proved
+
+
+def test_what_it_cannot_read_is_undecided_with_a_reason():
+    out = proof('A = "matrix(n, n)"', "det(A)", "det(A.T)")
+    assert not out.proved and "det" in out.reason
+    out = proof('v = "vector(n)"', "v[0]", "v[0]")
+    assert not out.proved and "index" in out.reason
+    out = proof('x = "real"', "x", "x")
+    assert not out.proved and "no dimensions" in out.reason
+
+
+def _catalog_claims():
+    from pathlib import Path
+
+    from verifier.loader import load_claim
+    root = Path(__file__).resolve().parent.parent / "derivations"
+    return [load_claim(p) for p in sorted(root.rglob("*.toml"))]
+
+
+def test_on_the_catalog_it_proves_no_wrong_claim_and_most_dimensional_ones():
+    """Differential: a claim the concrete engines refute or find ill-typed is never proved for every
+    dimension; and the backprop, softmax, cross-entropy and linear-model claims mostly are."""
+    import json
+    from pathlib import Path
+    report = json.loads((Path(__file__).resolve().parent.parent / "reports" / "report.json").read_text())
+    verdicts = {c["id"]: c["verdict"] for c in report["claims"]}
+    proved = total = 0
+    for claim in _catalog_claims():
+        if not claim.dims or claim.relation != "=":
+            continue
+        out = prove_every_dimension(claim)
+        assert not (out.proved and verdicts[claim.id] in ("refuted", "ill-typed")), claim.id
+        if verdicts[claim.id] == "proved":
+            total += 1
+            proved += out.proved
+    assert proved >= 0.8 * total, (proved, total)
+
+
+def test_mutated_catalog_claims_are_not_proved_unless_the_concrete_engine_agrees():
+    """Each catalog claim proved for every dimension, with its right side doubled or two of its indices
+    swapped: the index engine proves the mutant only when the exact proof at concrete shapes does too."""
+    from dataclasses import replace
+
+    from verifier.plan import Settings, make_plan
+    from verifier.symbolic_check import check_symbolic
+    from verifier.tree import Node, num
+    for claim in _catalog_claims():
+        if not claim.dims or claim.relation != "=" or not prove_every_dimension(claim).proved:
+            continue
+        last = claim.steps[-1]
+        mutants = [Node("mul", (num(2), last), text=f"2*({last.text})")]
+        indices = [s.name for s in claim.symbols if s.kind == "index"]
+        same = [(a, b) for a in indices for b in indices if a < b
+                and claim.symbol(a).dims == claim.symbol(b).dims]
+        for a, b in same[:1]:
+            mutants.append(_swap(last, a, b))
+        for rhs in mutants:
+            mutant = replace(claim, steps=claim.steps[:-1] + (rhs,))
+            if prove_every_dimension(mutant).proved:
+                steps, _, _ = check_symbolic(make_plan(mutant, Settings()))
+                assert all(s.verdict == "proved" for s in steps), (claim.id, rhs.text)
+
+
+def _swap(node, a, b):
+    from verifier.tree import Node
+    if node.op == "name" and node.value in (a, b):
+        return Node("name", (), b if node.value == a else a, text=b if node.value == a else a)
+    return Node(node.op, tuple(_swap(x, a, b) for x in node.args), node.value, text=f"swap({node.text})")
