@@ -152,3 +152,41 @@ def _swap(node, a, b):
     if node.op == "name" and node.value in (a, b):
         return Node("name", (), b if node.value == a else a, text=b if node.value == a else a)
     return Node(node.op, tuple(_swap(x, a, b) for x in node.args), node.value, text=f"swap({node.text})")
+
+
+# -- in the verdict ------------------------------------------------------------------------------
+
+def _verify(body):
+    from verifier.plan import Settings
+    from verifier.verify import verify
+    return verify(make_claim(body), Settings(), diagnose=False)
+
+
+def test_a_backprop_identity_is_reported_proved_for_every_dimension():
+    body = ('[symbols]\nW = "matrix(m, n)"\nx = "vector(n)"\nb = "vector(m)"\nv = "vector(m)"\nf = "function"\n'
+            '[let]\nz = "W*x + b"\n[check]\nlhs = "grad(v.T*f(z), W)"\nrhs = "hadamard(v, fprime(z))*x.T"\n')
+    result = _verify(body)
+    assert result.verdict == "proved"
+    assert "for every dimension" in result.message and result.every_dimension
+    assert "not for every dimension" not in result.message
+
+
+def test_a_claim_proved_only_at_the_tried_shapes_says_so():
+    """True at n = 2, 3 and at every size the numbers try (n < 100), false beyond: the exact engine proves
+    it at its shapes, the index engine does not, and the report says which."""
+    body = '[symbols]\nv = "vector(n)"\n[check]\nlhs = "ind(n > 100)*sum(v)"\nrhs = "0"\n'
+    result = _verify(body)
+    assert result.every_dimension is None
+    assert "(not for every dimension)" in result.message
+
+
+def test_a_proof_for_every_dimension_against_a_certified_difference_is_a_disagreement(monkeypatch):
+    """Should the index engine ever prove a wrong claim, the verdict is engine-disagreement, never proved."""
+    import verifier.verify as verify_module
+    from verifier.every_dimension import DimensionProof
+    monkeypatch.setattr(verify_module, "prove_every_dimension", lambda claim, env=None: DimensionProof(True, "fake"))
+    body = '[symbols]\nX = "matrix(n, n)"\na = "vector(n)"\nb = "vector(n)"\n' \
+           '[check]\nlhs = "grad(a.T*X*b, X)"\nrhs = "b*a.T"\n'
+    result = _verify(body)
+    assert result.verdict == "engine-disagreement"
+    assert "index-notation engine" in result.message and result.counterexample is not None

@@ -24,7 +24,7 @@ from .model import (VERDICTS, Claim, Counterexample, Diagnosis, EntryValue, Nume
 from .report import write_atomic
 from .verify import Settings
 
-FORMAT = 1                       # changes when an entry's layout changes
+FORMAT = 2                       # changes when an entry's layout changes
 MAX_ENTRY_BYTES = 8 * 1024**2    # a larger entry is not ours: ignored
 NOT_STORED = ("error", "timeout")
 
@@ -101,7 +101,8 @@ def decode_result(data: dict, claim: Claim) -> CachedResult:
         shapes=tuple(_dict(s) for s in data["shapes"]),
         steps=tuple(StepResult(**_dict(s)) for s in data["steps"]),
         counterexample=_counterexample(data["counterexample"]),
-        numeric=_numeric(data["numeric"]), diagnosis=_diagnosis(data["diagnosis"]), claim=claim)
+        numeric=_numeric(data["numeric"]), diagnosis=_diagnosis(data["diagnosis"]), claim=claim,
+        every_dimension=_optional_str(data.get("every_dimension")))
 
 
 def _counterexample(d) -> Counterexample | None:
@@ -160,3 +161,7 @@ def store_results(cache: ResultCache | None, results: list[Result], keys: dict) 
     for result in results:
         if result.path in keys:
             cache.put(keys[result.path], result)
+
+
+def _optional_str(value) -> str | None:
+    return None if value is None else _str(value)

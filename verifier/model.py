@@ -174,6 +174,7 @@ class Result:
     numeric: NumericEvidence | None = None
     diagnosis: Diagnosis | None = None
     claim: Claim | None = field(default=None, compare=False)
+    every_dimension: str | None = None    # how the index-notation engine proved it for every dimension
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows a Result as its report section: verdict, math, evidence, counterexample, fix."""

@@ -53,6 +53,7 @@ def claim_entry(r: Result) -> dict:
         "message": r.message,
         "sources": [asdict(s) for s in c.sources] if c else [],
         "shapes": [dict(s) for s in r.shapes],
+        "every_dimension": r.every_dimension,   # proved for every dimension: how (else null)
         "seconds": r.seconds,
         "details": {
             "kind": ("chain" if c.chain else "relation" if c.relation != "=" else "equality") if c else None,

@@ -5,11 +5,14 @@ The curator's `expect` is carried into the Result for the exit code and the
 report, and is never read here to decide anything.  No clock decides anything
 here: the per-claim --timeout of the worker is the only clock.
 
-Combining the two engines (a difference counts only when certified):
-  symbolic 0 everywhere + numbers agree at enough points  -> proved
+Combining the engines (a difference counts only when certified):
+  symbolic 0 everywhere + numbers agree at enough points  -> proved (for every dimension when the
+                                                             index-notation engine also reduces it to 0)
   symbolic inconclusive + numbers agree at enough points  -> confirmed
   a certified counterexample, not contradicted             -> refuted
-  one engine says 0, the other a certified difference      -> engine-disagreement (never passing)
+  one engine says 0, the other a certified difference      -> engine-disagreement (never passing);
+                                                             so does a proof for every dimension against any
+                                                             certified difference
   too few points compared, nothing certified               -> inconclusive, with the reason
 """
 
@@ -23,9 +26,10 @@ import numpy as np
 from .certify import certify
 from .diagnose import diagnose as make_diagnosis
 from .errors import EvaluationError, ShapeError, VerifierError
+from .every_dimension import prove_every_dimension
 from .model import Claim, NumericEvidence, NumericStep, Result
 from .numeric_check import MIN_COMPARED, check_numeric
-from .plan import Plan, Settings, make_plan
+from .plan import Plan, Settings, make_plan, without_large_shape
 from .shapes import check_claim_shapes, shape_text
 from .symbolic_check import check_symbolic
 
@@ -49,16 +53,21 @@ def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = Tr
                       seconds=_since(start))
     try:
         plan = make_plan(claim, settings)
+        every = prove_every_dimension(claim, plan.env) if claim.dims else None
+        if every is not None and every.proved:
+            plan = without_large_shape(plan)
         steps, shapes, sym_ce = check_symbolic(plan)
         numeric = check_numeric(plan)
         sym_check = _recheck(plan, sym_ce) if sym_ce is not None else None
     except (EvaluationError, VerifierError) as exc:
         return Result(**base, verdict="error", message=f"{claim.path}: {exc}", seconds=_since(start))
     evidence = _evidence(plan, numeric)
-    verdict, message, counterexample = _combine(plan, steps, sym_ce, sym_check, numeric)
+    verdict, message, counterexample = _combine(plan, steps, sym_ce, sym_check, numeric,
+                                                every if every is not None and every.proved else None)
     diagnosis = explain(verdict, counterexample.step) if verdict == "refuted" else None
     return Result(**base, verdict=verdict, message=message, shapes=shapes, steps=steps,
-                  counterexample=counterexample, numeric=evidence, diagnosis=diagnosis, seconds=_since(start))
+                  counterexample=counterexample, numeric=evidence, diagnosis=diagnosis, seconds=_since(start),
+                  every_dimension=every.reason if verdict == "proved" and every and every.proved else None)
 
 
 def _recheck(plan: Plan, ce) -> str:
@@ -74,10 +83,18 @@ def _recheck(plan: Plan, ce) -> str:
         return "undecided"
 
 
-def _combine(plan, steps, sym_ce, sym_check, numeric):
+def _combine(plan, steps, sym_ce, sym_check, numeric, every=None):
+    """`every`: the index-notation engine's proof for every dimension, when it found one."""
     claim = plan.claim
     num_ce = numeric.counterexample
     symbolic = {s.index: s.verdict for s in steps}
+    certified_sym = sym_ce is not None and (sym_check == "differs" or (sym_check == "undecided" and not plan.kinked))
+    if every is not None and (num_ce is not None or certified_sym):
+        ce = _first(sym_ce if certified_sym else None, num_ce)
+        engine = "interval arithmetic" if ce is num_ce else "sympy at a concrete shape"
+        return ("engine-disagreement",
+                f"the index-notation engine reduces {_where(claim, ce.step)} to 0 for every dimension, but "
+                f"{engine} certifies a difference at a point: one of the engines is wrong here", ce)
     if num_ce is not None and symbolic[num_ce.step] == "proved" and num_ce.shape in plan.symbolic_shapes:
         return ("engine-disagreement",
                 f"sympy reduces {_where(claim, num_ce.step)} to 0, but interval arithmetic certifies a difference "
@@ -102,8 +119,9 @@ def _combine(plan, steps, sym_ce, sym_check, numeric):
     compared = min((s.compared for s in numeric.steps), default=0)
     needed = _needed(plan)
     exact = "every entry is exactly 0" if claim.relation == "=" else "the sign of every entry is decided exactly"
-    where = ("at shapes " + "; ".join(shape_text(s) for s in plan.symbolic_shapes) + " (not for every dimension)"
-             if claim.dims else "")
+    shapes = "; ".join(shape_text(s) for s in plan.symbolic_shapes)
+    where = ("" if not claim.dims else f"for every dimension (index notation) and at shapes {shapes}"
+             if every is not None else f"at shapes {shapes} (not for every dimension)")
     exact = f"{exact} {where}".strip()
     if all(v == "proved" for v in symbolic.values()):
         if numeric.unchecked:
