@@ -65,6 +65,10 @@ def test_the_readme_counts_are_the_reports(report):
     assert (f"({s['total']} claims from " in block and f"{counts['proved']} proved, " in block
             and f"{counts['refuted']} refuted with a certified counterexample" in block
             and f"{counts['ill-typed']} ill-typed" in block)
+    sized = [c for c in report["claims"] if c["verdict"] == "proved" and any(c["shapes"])]
+    every = sum(1 for c in sized if c["every_dimension"])
+    assert f"Of the {len(sized)} proved claims with dimensions, {every} are proved for every dimension" in block
+    assert 0 < every <= len(sized)
 
 
 def test_curated_mistakes_name_wrong_claims_and_doubts_name_low_readings(report, curated):

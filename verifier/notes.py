@@ -285,6 +285,12 @@ def _counts_paragraph(report: dict):
            f"{', '.join(counts)}). Every claim cites its seed file and lines (`lines` in its `[[source]]`), so each "
            "verdict below points at the place in the notes.")
     yield ""
+    sized = [c for c in report["claims"] if c["verdict"] == "proved" and any(c["shapes"])]
+    every = [c for c in sized if c.get("every_dimension")]
+    if sized:
+        yield (f"Of the {len(sized)} proved claims with dimensions, {len(every)} are proved for every dimension "
+               "(index notation); the others at the concrete shapes their report lists.")
+        yield ""
 
 
 def _pages_table(report: dict, pages: dict):
