@@ -285,7 +285,7 @@ def _counts_paragraph(report: dict):
            f"{', '.join(counts)}). Every claim cites its seed file and lines (`lines` in its `[[source]]`), so each "
            "verdict below points at the place in the notes.")
     yield ""
-    sized = [c for c in report["claims"] if c["verdict"] == "proved" and any(c["shapes"])]
+    sized = [c for c in report["claims"] if c["verdict"] == "proved" and any(c.get("shapes", ()))]
     every = [c for c in sized if c.get("every_dimension")]
     if sized:
         yield (f"Of the {len(sized)} proved claims with dimensions, {len(every)} are proved for every dimension "
