@@ -86,6 +86,11 @@ def test_a_condition_between_indices_splits_the_cases():
     assert not proof(symbols, "diff(softmax(z)[i], z[j])", "-softmax(z)[i]*softmax(z)[j]").proved
 
 
+def test_a_where_that_no_case_of_the_indices_satisfies_proves_nothing():
+    symbols = 'x = "vector(m)"\ny = "vector(n)"\ni = "index(m)"\nj = "index(n)"'
+    assert not proof(symbols, "x[i]", "x[i] + 1", where="i == j").proved
+
+
 def test_what_it_cannot_read_is_undecided_with_a_reason():
     out = proof('A = "matrix(n, n)"', "det(A)", "det(A.T)")
     assert not out.proved and "det" in out.reason

@@ -118,7 +118,7 @@ def _zero_in_every_case(difference, t: Translator, constraints) -> tuple[bool, i
         flat = _atomize(_combined_sums(expr, atoms), atoms)
         if flat.has(sp.KroneckerDelta) or not is_zero(flat):
             return False, tried
-    return True, tried
+    return tried > 0, tried   # no case allowed by `where`: nothing was proved
 
 
 def _cases(free: list, ranges: dict):

@@ -256,7 +256,8 @@ class Translator:
             a, b = (self.values[x.value] for x in cond.args)
             delta = sp.KroneckerDelta(a, b)
             return delta if cond.op == "eq" else 1 - delta
-        if cond.op in ("gt", "ge", "lt", "le") and not any(self._is_index(a) for a in cond.args):
+        if cond.op in ("gt", "ge", "lt", "le") and not any(self._is_index(a) for a in cond.args) \
+                and all(infer_shape(x, self.env) == () for x in cond.args):   # arrays: every entry's condition
             a, b = (self.entry(x, 0, 0) for x in cond.args)
             margin = a - b if cond.op in ("gt", "ge") else b - a
             return sp.Heaviside(margin, 0 if cond.op in ("gt", "lt") else 1)
