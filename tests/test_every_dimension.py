@@ -195,3 +195,20 @@ def test_a_proof_for_every_dimension_against_a_certified_difference_is_a_disagre
     result = _verify(body)
     assert result.verdict == "engine-disagreement"
     assert "index-notation engine" in result.message and result.counterexample is not None
+
+
+def test_a_proof_for_every_dimension_decides_what_the_exact_engine_at_shapes_leaves_open(monkeypatch):
+    """The exact engine at concrete shapes inconclusive, the index engine proves it: proved, and said so."""
+    import verifier.verify as verify_module
+    from verifier.model import StepResult
+    real = verify_module.check_symbolic
+
+    def undecided(plan):
+        steps, shapes, ce = real(plan)
+        return tuple(StepResult(s.index, "inconclusive", "made undecided for the test") for s in steps), shapes, ce
+    monkeypatch.setattr(verify_module, "check_symbolic", undecided)
+    body = ('[symbols]\nW = "matrix(m, n)"\nx = "vector(n)"\nv = "vector(m)"\n'
+            '[check]\nlhs = "grad(v.T*tanh(W*x), W)"\nrhs = "hadamard(v, 1 - tanh(W*x)**2)*x.T"\n')
+    result = _verify(body)
+    assert result.verdict == "proved" and result.every_dimension
+    assert "for every dimension" in result.message and "sympy could not reduce every entry" in result.message

@@ -123,7 +123,10 @@ def _combine(plan, steps, sym_ce, sym_check, numeric, every=None):
     where = ("" if not claim.dims else f"for every dimension (index notation) and at shapes {shapes}"
              if every is not None else f"at shapes {shapes} (not for every dimension)")
     exact = f"{exact} {where}".strip()
-    if all(v == "proved" for v in symbolic.values()):
+    if every is not None and not all(v == "proved" for v in symbolic.values()):
+        exact = (f"every entry is exactly 0 for every dimension (index notation); at shapes {shapes} sympy "
+                 "could not reduce every entry")
+    if every is not None or all(v == "proved" for v in symbolic.values()):
         if numeric.unchecked:
             return "proved", f"{exact}; not cross-checked numerically (see notes)", None
         if compared:
