@@ -202,6 +202,9 @@ def test_symbolic_inconclusive_with_numeric_agreement_is_confirmed(monkeypatch):
         return tuple(replace(s, verdict="inconclusive") for s in steps), shapes, ce
 
     monkeypatch.setattr(verify_module, "check_symbolic", giving_up)
+    # nor a proof for every dimension (which would decide it: test_every_dimension.py)
+    from verifier.every_dimension import DimensionProof
+    monkeypatch.setattr(verify_module, "prove_every_dimension", lambda claim, env=None: DimensionProof(False, "off"))
     assert verify(make_claim(NET.format(lhs="grad(s, b)", rhs="delta"))).verdict == "confirmed"
 
 

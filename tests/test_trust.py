@@ -137,6 +137,8 @@ def test_an_identity_in_the_dimensions_that_holds_at_two_sizes_is_refuted():
     ("ind(i == j)*ind(n > 8)*v[i]", 'v = "vector(n)"\ni = "index(n)"\nj = "index(n)"'),
     ("ind(i == j)*ind(j == k)*ind(n > 8)*v[i]", 'v = "vector(n)"\ni = "index(n)"\nj = "index(n)"\nk = "index(n)"'),
     ("ind(n > 8)*y[n - 1]", 'y = "onehot(n)"'),
+    ("ind(2*i == 82)*v[i]", 'v = "vector(n)"\ni = "index(n)"'),
+    ("ind(i*i == 1681)*v[i]", 'v = "vector(n)"\ni = "index(n)"'),
     ("ind(n > 8)*y[i]*v[i]", 'y = "onehot(n)"\nv = "vector(n)"\ni = "index(n)"'),
 ])
 def test_a_claim_wrong_only_at_an_index_value_of_the_large_shape_is_refuted(lhs, symbols):
@@ -144,6 +146,28 @@ def test_a_claim_wrong_only_at_an_index_value_of_the_large_shape_is_refuted(lhs,
     the values the claim names, the ends and ties between indices are always among those tried (and among
     the positions of a one-hot's 1)."""
     assert claim(lhs, "0", symbols=symbols).verdict == "refuted"
+
+
+@pytest.mark.parametrize("lhs, symbols, where", [
+    ("ind(i > 7)*W[i, j]", 'W = "matrix(m, n)"\ni = "index(m)"\nj = "index(n)"', "i == j"),
+    ("ind(i > 7)*W[i, j]", 'W = "matrix(n, n)"\ni = "index(n)"\nj = "index(n)"', "i == j + 1"),
+])
+def test_a_where_between_indices_is_met_at_the_large_shape(lhs, symbols, where):
+    """Ties between indices over two sizes, and offsets such as i == j + 1, are among the cases tried."""
+    assert claim(lhs, "0", symbols=symbols, where=where).verdict == "refuted"
+
+
+@pytest.mark.parametrize("lhs, rhs, symbols", [
+    ("(n - 2)*(n - 3)*(n - 6)*(n - 65)*x", "0*x", 'x = "vector(n)"'),   # roots at sizes a claim may get
+    ("ind(n == 4)*x", "0*x", 'x = "vector(n)"'),
+    ("ind(n <= 100)*x", "x", 'x = "vector(n)"'),
+    ("ind(n > 8)*x + ind(n < 8)*x", "x", 'x = "vector(n)"'),
+    ("ind(m == n)*W", "0*W", 'W = "matrix(m, n)"'),
+])
+def test_a_claim_that_holds_only_at_some_sizes_is_refuted(lhs, rhs, symbols):
+    """Not proved for every dimension, a claim is also tried with all dimensions equal at every size from
+    2 to 8 and at the sizes it names."""
+    assert claim(lhs, rhs, symbols=symbols).verdict == "refuted"
 
 
 def test_index_cases_at_a_large_shape_hold_the_named_values_the_ends_and_the_ties():

@@ -9,8 +9,10 @@ where it lies against the values the claim names.  The cases are therefore:
 - every *anchor* of each index symbol, the others random: its two ends (0 and size - 1) and every
   integer the claim compares an index with or indexes an array at (`40`, `n - 1`, evaluated at the
   shape), with its two neighbours (so both sides of `i > 40` are reached);
-- ties: for every pair of index symbols over the same size, one case with the two equal, and one
-  with all of them equal.
+- ties: for every pair of index symbols, one case with the two equal (also over two sizes, at a value
+  both have), and one with all of those of one size equal;
+- relations: for every comparison of integer expressions of the indices (`2*i == 82`, `i == j + 1`,
+  `i*i < 1681`), each index at the integers next to the real roots, the others random.
 
 The position of the 1 of a `onehot(n)` symbol is chosen per point (``hot_positions``): the points of
 one index case go through the anchors of its size and the values of the index symbols of that size
@@ -25,6 +27,7 @@ import itertools
 from fractions import Fraction
 
 import numpy as np
+import sympy as sp
 
 from .symbolic import concrete_shape, index_cases
 from .tree import COMPARISONS, Node
@@ -56,14 +59,76 @@ def index_cases_for(plan, dims: dict, *, sample: bool) -> list[dict[str, int]]:
     for name, size in sizes.items():
         for value in anchors(size, named):
             add(draw() | {name: value})
+    for a, b in itertools.combinations(sizes, 2):   # ties, also between indices over two sizes
+        case = draw()
+        value = case[a] % min(sizes[a], sizes[b])
+        add(case | {a: value, b: value})
     for group in _same_size_groups(sizes):
-        for a, b in itertools.combinations(group, 2):
-            case = draw()
-            add(case | {b: case[a]})
         if len(group) > 2:
             case = draw()
             add(case | {name: case[group[0]] for name in group})
+    for relation in _index_relations(claim, dims, sizes):
+        for name in sorted(relation.free_symbols & {_symbol(n) for n in sizes}, key=str):   # not set order
+            case = draw()
+            for value in _solutions(relation, name, case, dims):
+                for w in (value - 1, value, value + 1):
+                    if 0 <= w < sizes[name.name]:
+                        add(case | {name.name: w})
     return cases
+
+
+def _symbol(name: str) -> sp.Symbol:
+    return sp.Symbol(name, integer=True)
+
+
+def _index_relations(claim, dims: dict, sizes: dict) -> list:
+    """lhs - rhs of every comparison between integer expressions of the index symbols (and numbers and
+    dimensions), as sympy polynomials: `2*i == 82`, `i == j + 1`, `i*i < 1681`."""
+    trees = list(claim.steps) + [node for _, node in claim.lets]
+    if claim.where is not None:
+        trees.append(claim.where)
+    out = []
+    for tree in trees:
+        for node in tree.walk():
+            if node.op in COMPARISONS:
+                a, b = (_as_sympy(x, dims, sizes) for x in node.args)
+                if a is not None and b is not None and (a - b).free_symbols:
+                    out.append(sp.expand(a - b))
+    return out
+
+
+def _as_sympy(node: Node, dims: dict, sizes: dict):
+    if node.op == "num":
+        return sp.Rational(node.value.numerator, node.value.denominator)
+    if node.op == "name":
+        if node.value in sizes:
+            return _symbol(node.value)
+        return sp.Integer(dims[node.value]) if node.value in dims else None
+    parts = [_as_sympy(a, dims, sizes) for a in node.args]
+    if any(p is None for p in parts):
+        return None
+    if node.op == "neg":
+        return -parts[0]
+    if node.op in ("add", "sub", "mul") and len(parts) == 2:
+        a, b = parts
+        return a + b if node.op == "add" else a - b if node.op == "sub" else a * b
+    return None
+
+
+def _solutions(relation, symbol, case: dict, dims: dict) -> list[int]:
+    """Integers next to the real roots of relation = 0 in `symbol`, the other indices at their case values."""
+    others = {s: case[s.name] for s in relation.free_symbols if s != symbol and s.name in case}
+    expr = relation.xreplace(others)
+    if expr.free_symbols != {symbol}:
+        return []
+    try:
+        poly = sp.Poly(expr, symbol)
+        if poly.degree() > 4:
+            return []
+        roots = list(sp.real_roots(poly))
+    except (sp.PolynomialError, NotImplementedError, ValueError):
+        return []
+    return sorted({int(sp.floor(r)) for r in roots} | {int(sp.ceiling(r)) for r in roots})
 
 
 def hot_positions(claim, dims: dict, indices: dict) -> dict[str, list[int]]:

@@ -17,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from .functions import KINKED
+from .index_cases import claim_integers
 from .model import Claim
 from .shapes import ShapeEnv, infer_shape
 from .standins import function_choices, standin_labels
@@ -24,6 +25,8 @@ from .tree import Node
 
 FULL_LIMIT = 128        # entries of a side (and of each array) compared one by one; larger shapes are projected
 MEDIUM_SIZE = 5         # every dimension name also takes a value >= 5, so low-degree coincidences in the sizes fail
+EQUAL_SIZE = 4          # a claim not proved for every dimension is also tried with all its dimensions 4
+MAX_ANCHOR_SIZE = 130   # sizes the claim names (`n <= 100`: 99, 100, 101) are tried up to this one
 DERIVATIVES = ("diff", "grad", "jacobian", "limit")
 
 
@@ -153,3 +156,23 @@ def without_large_shape(plan: Plan) -> Plan:
     if not plan.claim.dims or not plan.settings.large or len(plan.numeric_shapes) < 2:
         return plan
     return replace(plan, numeric_shapes=plan.numeric_shapes[:-1])
+
+
+def with_dimension_cases(plan: Plan) -> Plan:
+    """More numeric shapes for a claim that is not proved for every dimension: every dimension 4 (so
+    m == n, which the other shapes never have, and the gap between the small sizes and the medium one),
+    and every dimension at each size the claim compares something with (`ind(n <= 100)`: 99, 100, 101).
+    A claim true at every size stays true at these; one that holds only at the sizes tried so far
+    (`ind(n == 4)`, `ind(m == n)`, a polynomial in n with roots at the tried sizes) fails.  Sampling
+    sizes cannot exclude every such polynomial: that is what the proof for every dimension is for, and
+    the verdict says "not for every dimension" without it."""
+    claim = plan.claim
+    if not claim.dims:
+        return plan
+    named = {w for v in claim_integers(claim, {}) for w in (v - 1, v, v + 1) if 2 <= w <= MAX_ANCHOR_SIZE}
+    shapes = list(plan.numeric_shapes)
+    for size in sorted({EQUAL_SIZE} | named):
+        dims = {d: size for d in claim.dims}
+        if all(dims != known for known, _ in shapes):
+            shapes.append((dims, _mode(claim, plan.env, dims)))
+    return replace(plan, numeric_shapes=tuple(shapes))

@@ -29,7 +29,7 @@ from .errors import EvaluationError, ShapeError, VerifierError
 from .every_dimension import prove_every_dimension
 from .model import Claim, NumericEvidence, NumericStep, Result
 from .numeric_check import MIN_COMPARED, check_numeric
-from .plan import Plan, Settings, make_plan, without_large_shape
+from .plan import Plan, Settings, make_plan, with_dimension_cases, without_large_shape
 from .shapes import check_claim_shapes, shape_text
 from .symbolic_check import check_symbolic
 
@@ -56,6 +56,8 @@ def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = Tr
         every = prove_every_dimension(claim, plan.env) if claim.dims else None
         if every is not None and every.proved:
             plan = without_large_shape(plan)
+        elif every is not None:
+            plan = with_dimension_cases(plan)
         steps, shapes, sym_ce = check_symbolic(plan)
         numeric = check_numeric(plan)
         sym_check = _recheck(plan, sym_ce) if sym_ce is not None else None
