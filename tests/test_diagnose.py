@@ -67,7 +67,7 @@ def test_a_wrong_claim_that_no_repair_fixes_gets_no_invented_hint():
     result = verdict_of(SIGMOID.format(rhs="sigmoid(x)**3"))
     assert result.verdict == "refuted"
     assert result.diagnosis.repairs == ()
-    assert result.diagnosis.summary == "no single repair verifies"
+    assert result.diagnosis.summary == "no single repair or pair of repairs verifies"
     assert result.diagnosis.side_condition is None
 
 
