@@ -43,6 +43,7 @@ MAX_PAIR_FITS = 12        # first edits whose lost factor is fitted (each costs 
 MAX_PAIRS_VERIFIED = 4    # two-edit candidates verified in full
 PAIR_KINDS = ("negation", "factor", "transpose", "transpose-side", "square", "chain-factor", "derivative-factor",
               "drop-term", "drop-factor", "function-argument", "variable-factor", "product", "swap-name")
+DROPS = ("drop-term", "drop-factor")
 NONE_VERIFIES = "no single repair or pair of repairs verifies"
 
 
@@ -172,6 +173,8 @@ class _Search:
                     if (self.tried - tried >= MAX_PAIRS_TRIED or self.verified - verified >= MAX_PAIRS_VERIFIED
                             or self.found):
                         return
+                    if kind in DROPS and _drops_the_side(self.pair.steps[1], side, second):
+                        continue
                     self.attempt(f"{first_kind}+{kind}", f"{first}, and {description}", second)
 
     def attempt(self, kind: str, description: str, side) -> bool | None:
@@ -199,6 +202,12 @@ class _Search:
         if how:
             self.found.append(Repair(kind, description, _expression(side, repaired), to_latex(side), how))
         return True
+
+
+def _drops_the_side(wrong, first, second) -> bool:
+    """A first edit that wrapped the whole wrong side (a factor on it) and a second that drops it again:
+    what is left was built by the repairs alone, not a repair of what was written."""
+    return any(n == wrong for n in first.walk()) and not any(n == wrong for n in second.walk())
 
 
 def _expression(side, claim: Claim) -> str:

@@ -54,7 +54,7 @@ def _text(node: Node, generic) -> tuple[str, int]:
     if op in _BINARY:
         sign, level = _BINARY[op]
         left, right = (_text(a, generic) for a in args)
-        gap = "" if op == "div" and left[1] == right[1] == _ATOM else " "   # 1/m, but (a + b) / m
+        gap = "" if op == "div" and left[1] == _ATOM else " "   # 1/m and 1/(m * n), but (a + b) / m
         return f"{_wrap(left, level)}{gap}{sign}{gap}{_wrap(right, level + 1)}", level
     if op == "pow":
         base, exponent = (_text(a, generic) for a in args)

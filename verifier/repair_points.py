@@ -45,9 +45,9 @@ def points(claim: Claim, seed: int, dims: dict | None = None, salt: str = "diagn
 
 def more_points(claim: Claim, seed: int) -> list:
     """The second, stricter filter, for candidates that passed the first: CHECK_POINTS points at each of
-    the claim's small shapes (a float evaluation costs far less than verifying a claim)."""
-    return [p for dims in make_assignments(claim)
-            for p in points(claim, seed, dims, "diagnose-check", CHECK_POINTS)]
+    the claim's small shapes and at the shape of distinct primes (where 1/(m n) is not 1/6), when that is
+    small.  A float evaluation costs far less than verifying a claim."""
+    return [p for dims in _ratio_shapes(claim) for p in points(claim, seed, dims, "diagnose-check", CHECK_POINTS)]
 
 
 def _sides(claim: Claim, point):
