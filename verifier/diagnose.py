@@ -44,6 +44,7 @@ MAX_PAIRS_VERIFIED = 4    # two-edit candidates verified in full
 PAIR_KINDS = ("negation", "factor", "transpose", "transpose-side", "square", "chain-factor", "derivative-factor",
               "drop-term", "drop-factor", "function-argument", "variable-factor", "product", "swap-name")
 DROPS = ("drop-term", "drop-factor")
+DERIVATIVES = ("grad", "jacobian", "diff")
 NONE_VERIFIES = "no single repair or pair of repairs verifies"
 
 
@@ -140,7 +141,7 @@ class _Search:
         # cannot tell a repair from it: a candidate with its values at every point is not verified
         self.blind = bool(self.points) and _matches(pair, self.points)
         self.more_points = None        # drawn when a first candidate passes the cheap filter
-        self.seen, self.found = {pair.steps[1]}, []
+        self.seen, self.found = {pair.steps[1], pair.steps[0]}, []
         self.tried = self.verified = 0
 
     def singles(self) -> list[tuple[str, str, object]]:
@@ -181,6 +182,8 @@ class _Search:
         """Type-check, pre-filter and verify one candidate: None when it was tried before, else whether
         it type-checks."""
         if side in self.seen:          # the refuted side itself, or a candidate already tried (same tree)
+            return None                # (or the other side: "a = a" says nothing)
+        if _restates(self.pair.steps[0], side):
             return None
         self.seen.add(side)
         self.tried += 1
@@ -202,6 +205,15 @@ class _Search:
         if how:
             self.found.append(Repair(kind, description, _expression(side, repaired), to_latex(side), how))
         return True
+
+
+def _restates(lhs, side) -> bool:
+    """A candidate that differentiates what the left side differentiates (grad(J, x) = -grad(1 - J, x)):
+    true, but a rewriting of the question rather than a repair of the answer."""
+    if lhs.op not in DERIVATIVES:
+        return False
+    body = lhs.args[0]
+    return any(n.op in DERIVATIVES and any(m == body for m in n.args[0].walk()) for n in side.walk())
 
 
 def _drops_the_side(wrong, first, second) -> bool:

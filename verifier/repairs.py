@@ -266,9 +266,10 @@ def _product(a: Node, b: Node, *, scalar: bool) -> Node:
 
 def named_chain_factor(side: Node, claim: Claim) -> Iterator[Candidate]:
     """A chain factor g'(z) of a named function forgotten: sigma'(z) = sigma(z)(1 - sigma(z)) for a
-    sigmoid, 1 - tanh(z)**2, exp(z); on the whole side or on a sub-term of z's shape."""
+    sigmoid, 1 - tanh(z)**2, exp(z), for a g(z) the left side (or a definition) differentiates; on the
+    whole side or on a sub-term of z's shape."""
     seen = []
-    for tree in [node for _, node in claim.lets] + list(claim.steps):
+    for tree in [node for _, node in claim.lets] + list(claim.steps[:1]):   # what is differentiated
         for sub in tree.walk():
             if (sub.op == "call" and len(sub.args) == 1 and sub.value in _NAMED_DERIVATIVES
                     and (sub.value, sub.args[0]) not in seen):
