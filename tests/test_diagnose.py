@@ -363,3 +363,22 @@ def test_the_search_is_bounded_in_candidates(monkeypatch):
     diagnosis.diagnose(make_claim(TANH_LAYER.format(rhs="exp(W)")), "refuted", 1, seed=0)
     # every candidate is type-checked once: singles, then pairs, each within its budget
     assert len(calls) <= 1 + diagnosis.MAX_TRIED + diagnosis.MAX_PAIRS_TRIED
+
+
+def test_a_repair_that_gives_the_left_side_back_names_the_mistake_but_states_nothing():
+    result = verdict_of('''
+[symbols]
+x = "vector(n1)"
+W = "matrix(n2, n1)"
+b = "vector(n2)"
+v = "vector(n2)"
+[let]
+s = "v.T*tanh(W*x + b)"
+[check]
+lhs = "grad(s, b)"
+rhs = "grad(s, x)"
+''')
+    assert result.verdict == "ill-typed"
+    assert result.diagnosis.repairs[0].description == "x should be b"
+    assert result.diagnosis.correct_expression != "grad(s, b) = grad(s, b)"
+    assert result.diagnosis.correct_statement is None or "entry by entry" in result.diagnosis.correct_how

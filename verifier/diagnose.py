@@ -141,7 +141,7 @@ class _Search:
         # cannot tell a repair from it: a candidate with its values at every point is not verified
         self.blind = bool(self.points) and _matches(pair, self.points)
         self.more_points = None        # drawn when a first candidate passes the cheap filter
-        self.seen, self.found = {pair.steps[1], pair.steps[0]}, []
+        self.seen, self.found = {pair.steps[1]}, []
         self.tried = self.verified = 0
 
     def singles(self) -> list[tuple[str, str, object]]:
@@ -174,7 +174,8 @@ class _Search:
                     if (self.tried - tried >= MAX_PAIRS_TRIED or self.verified - verified >= MAX_PAIRS_VERIFIED
                             or self.found):
                         return
-                    if kind in DROPS and _drops_the_side(self.pair.steps[1], side, second):
+                    if (kind in DROPS and _drops_the_side(self.pair.steps[1], side, second)
+                            or _restates(self.pair.steps[0], second)):
                         continue
                     self.attempt(f"{first_kind}+{kind}", f"{first}, and {description}", second)
 
@@ -182,8 +183,6 @@ class _Search:
         """Type-check, pre-filter and verify one candidate: None when it was tried before, else whether
         it type-checks."""
         if side in self.seen:          # the refuted side itself, or a candidate already tried (same tree)
-            return None                # (or the other side: "a = a" says nothing)
-        if _restates(self.pair.steps[0], side):
             return None
         self.seen.add(side)
         self.tried += 1
@@ -208,8 +207,12 @@ class _Search:
 
 
 def _restates(lhs, side) -> bool:
-    """A candidate that differentiates what the left side differentiates (grad(J, x) = -grad(1 - J, x)):
-    true, but a rewriting of the question rather than a repair of the answer."""
+    """A two-edit candidate that is the left side itself, or differentiates what the left side
+    differentiates (grad(J, x) = -grad(1 - J + c, x)): true, but a rewriting of the question rather than a
+    repair of the answer.  (One edit that gives the left side back is kept: "x should be b1" in
+    grad(s, x) written for grad(s, b1) names the mistake.)"""
+    if side == lhs:
+        return True
     if lhs.op not in DERIVATIVES:
         return False
     body = lhs.args[0]
@@ -338,6 +341,7 @@ def _correct_statement(claim: Claim, repairs) -> tuple[str | None, str | None, s
     lhs = claim.steps[0]
     if not any(n.op in ("grad", "jacobian", "diff") for n in lhs.walk()):
         return None, None, None
+    repairs = [r for r in repairs if r.latex != to_latex(lhs)]   # "a = a" is no statement
     if repairs:
         best = next((r for r in repairs if r.verified_by == "symbolic proof"), repairs[0])
         left = to_text(lhs, _generic(claim)) or lhs.text
