@@ -67,7 +67,7 @@ def test_a_wrong_claim_that_no_repair_fixes_gets_no_invented_hint():
     result = verdict_of(SIGMOID.format(rhs="sigmoid(x)**3"))
     assert result.verdict == "refuted"
     assert result.diagnosis.repairs == ()
-    assert result.diagnosis.summary == "no single repair verifies"
+    assert result.diagnosis.summary == "no single repair or pair of repairs verifies"
     assert result.diagnosis.side_condition is None
 
 
@@ -243,3 +243,142 @@ def test_a_missing_square_is_named():
     assert result.diagnosis.repairs[0].description == "tanh(x) should be squared"
     assert result.diagnosis.correct_statement.endswith(r"1 - \tanh^{2}{\left(x \right)}") or \
         "tanh" in result.diagnosis.correct_statement
+
+
+# -- issue 14 item 4: more repair kinds, two edits, the correct statement in the expression syntax -------
+
+LSQ = '''
+[symbols]
+X = "matrix(m, n)"
+y = "vector(m)"
+theta = "vector(n)"
+lam = "positive"
+[let]
+L = "sum((X*theta - y)**2)/(2*m) + lam*theta.T*theta/2"
+[check]
+lhs = "grad(L, theta)"
+rhs = "{rhs}"
+'''
+TANH_LAYER = '''
+[symbols]
+W = "matrix(m, n)"
+x = "vector(n)"
+v = "vector(m)"
+[check]
+lhs = "grad(v.T*tanh(W*x), W)"
+rhs = "{rhs}"
+'''
+SIGMOID_OF_PRODUCT = '[symbols]\nw = "real"\nx = "real"\n[check]\nlhs = "diff(sigmoid(w*x), w)"\nrhs = "{rhs}"\n'
+CUBIC = '[symbols]\nx = "real"\n[check]\nlhs = "diff(x**3 - x, x)"\nrhs = "{rhs}"\n'
+
+
+@pytest.mark.parametrize("template, true, wrong, expected", [
+    # a lost 1/m on one term of a sum (the whole-side fit cannot name it)
+    (LSQ, "X.T*(X*theta - y)/m + lam*theta", "X.T*(X*theta - y) + lam*theta", "a missing factor 1/m on X.T*"),
+    # a forgotten chain factor of a named function, on a vector and on a scalar
+    (TANH_LAYER, "hadamard(v, 1 - tanh(W*x)**2)*x.T", "v*x.T", "a missing chain factor tanh'(W*x)"),
+    (SIGMOID_OF_PRODUCT, "x*sigmoid(w*x)*(1 - sigmoid(w*x))", "x", "a missing chain factor sigmoid'(w*x)"),
+    # sigma(z) written for sigma'(z)
+    (TANH_LAYER, "hadamard(v, 1 - tanh(W*x)**2)*x.T", "hadamard(v, tanh(W*x))*x.T", "tanh(W*x) should be tanh'"),
+    # one term or one factor too many
+    (CUBIC, "3*x**2 - 1", "3*x**2 - 1 + x", "drop the term x"),
+    (TANH_LAYER, "hadamard(v, 1 - tanh(W*x)**2)*x.T", "hadamard(hadamard(v, 1 - tanh(W*x)**2), v)*x.T",
+     "an extra factor v"),
+])
+def test_each_new_repair_kind_names_a_mistake_made_from_a_true_claim(template, true, wrong, expected):
+    assert verdict_of(template.format(rhs=true)).verdict == "proved"
+    result = verdict_of(template.format(rhs=wrong))
+    assert result.verdict == "refuted"
+    descriptions = [r.description for r in result.diagnosis.repairs]
+    assert any(d.startswith(expected) for d in descriptions), descriptions
+    assert result.diagnosis.repairs[0].verified_by == "symbolic proof"
+    assert result.diagnosis.correct_expression.startswith("grad(L, theta) = " if template is LSQ else "")
+
+
+@pytest.mark.parametrize("template, true, wrong, expected, verdict", [
+    # the whole side transposed and a factor lost
+    (LSQ.replace(" + lam*theta.T*theta/2", ""), "X.T*(X*theta - y)/m", "2*(X*theta - y).T*X",
+     "transpose the whole side, and off by a factor 1/(2*m)", "ill-typed"),
+    # a term too many and the sign flipped
+    (CUBIC, "3*x**2 - 1", "1 - 3*x**2 + x", "drop the term x, and off by a factor -1", "refuted"),
+])
+def test_a_mistake_of_two_edits_is_repaired_by_two(template, true, wrong, expected, verdict):
+    assert verdict_of(template.format(rhs=true)).verdict == "proved"
+    result = verdict_of(template.format(rhs=wrong))
+    assert result.verdict == verdict
+    assert result.diagnosis.summary == expected
+    repair = result.diagnosis.repairs[0]
+    assert "+" in repair.kind and repair.verified_by == "symbolic proof"
+    # the repaired side, read back and verified on its own, holds
+    assert verdict_of(template.format(rhs=repair.expression)).verdict == "proved"
+
+
+def test_a_repair_is_shown_as_the_repaired_text_not_the_written_one():
+    # issue 14: report.json's `expression` of a transpose repair held the unrepaired text
+    result = verdict_of(LOGDET.format(rhs="inv(X)"))
+    repair = next(r for r in result.diagnosis.repairs if r.kind == "transpose")
+    assert repair.expression == "inv(X.T)"
+    assert result.diagnosis.correct_expression.endswith("= inv(X.T)")
+
+
+def test_the_correct_statement_is_in_matrix_form_when_a_repair_verifies():
+    result = verdict_of(LSQ.replace(" + lam*theta.T*theta/2", "").format(rhs="X.T*(X*theta - y)"))
+    assert result.diagnosis.correct_expression == "grad(L, theta) = 1/m * (X.T * (X * theta - y))"
+    assert "verified by symbolic proof" in result.diagnosis.correct_how
+    assert verdict_of(LSQ.replace(" + lam*theta.T*theta/2", "").format(
+        rhs=result.diagnosis.correct_expression.split(" = ", 1)[1])).verdict == "proved"
+
+
+def test_nothing_verifies_for_a_side_no_two_edits_reach():
+    result = verdict_of(TANH_LAYER.format(rhs="exp(W)"))
+    assert result.verdict == "refuted"
+    assert result.diagnosis.repairs == ()
+    assert result.diagnosis.summary == "no single repair or pair of repairs verifies"
+    assert result.diagnosis.correct_expression is None
+
+
+def test_a_pair_never_replaces_the_side_by_a_factor_it_added():
+    from verifier.diagnose import _drops_the_side
+    from verifier.tree import Node
+    wrong, factor = Node("name", (), "a"), Node("name", (), "b")
+    wrapped = Node("mul", (wrong, factor))
+    assert _drops_the_side(wrong, wrapped, factor)
+    assert not _drops_the_side(wrong, wrapped, wrapped)
+
+
+@pytest.mark.parametrize("template, wrong", [
+    (LSQ.replace(" + lam*theta.T*theta/2", ""), "2*(X*theta - y).T*X"),
+    (TANH_LAYER, "v*x.T"),
+    (TANH_LAYER, "exp(W)"),
+])
+def test_the_same_claim_gets_the_same_diagnosis_twice(template, wrong):
+    first, second = (verdict_of(template.format(rhs=wrong)).diagnosis for _ in range(2))
+    assert first == second
+
+
+def test_the_search_is_bounded_in_candidates(monkeypatch):
+    from verifier import diagnose as diagnosis
+    calls = []
+    monkeypatch.setattr(diagnosis, "_type_checks", lambda claim: calls.append(claim) or False)
+    diagnosis.diagnose(make_claim(TANH_LAYER.format(rhs="exp(W)")), "refuted", 1, seed=0)
+    # every candidate is type-checked once: singles, then pairs, each within its budget
+    assert len(calls) <= 1 + diagnosis.MAX_TRIED + diagnosis.MAX_PAIRS_TRIED
+
+
+def test_a_repair_that_gives_the_left_side_back_names_the_mistake_but_states_nothing():
+    result = verdict_of('''
+[symbols]
+x = "vector(n1)"
+W = "matrix(n2, n1)"
+b = "vector(n2)"
+v = "vector(n2)"
+[let]
+s = "v.T*tanh(W*x + b)"
+[check]
+lhs = "grad(s, b)"
+rhs = "grad(s, x)"
+''')
+    assert result.verdict == "ill-typed"
+    assert result.diagnosis.repairs[0].description == "x should be b"
+    assert result.diagnosis.correct_expression != "grad(s, b) = grad(s, b)"
+    assert result.diagnosis.correct_statement is None or "entry by entry" in result.diagnosis.correct_how

@@ -9,43 +9,43 @@ Nothing is shown that was not checked: a claim no repair fixes gets none.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
-from fractions import Fraction
 
-import numpy as np
 import sympy as sp
 
 from .errors import EvaluationError, ShapeError, VerifierError
+from .expression_text import to_text
 from .latex import to_latex
 from .model import FAILING, PASSING, Claim, Diagnosis, Repair
-from .numeric import FLOAT, ArrayEvaluator, NotChecked
-from .plan import Settings as PlanSettings, make_plan, symbolic_assignments as make_assignments
-from .points import draw_values
+from .numeric import NotChecked
+from .plan import symbolic_assignments as make_assignments
 from .proof import Kinks
-from .zero_test import is_zero
-from .repairs import REPAIRS, Factor, make_factor
-from .sampling import make_rng
+from .repair_points import (factors as _factors, matches as _matches, more_points as _more_points,
+                            points as _points, same_values as _same_values)
+from .repairs import REPAIRS
 from .shapes import ShapeEnv, check_claim_shapes, infer_shape
-from .symbolic import Instance, concrete_shape, flat, index_cases
+from .symbolic import Instance, flat, index_cases
+from .zero_test import is_zero
 
 MAX_VERIFIED = 8          # repaired claims re-verified in full (the numeric pre-filter picks them)
-MAX_TRIED = 200           # candidates type-checked and pre-filtered, at most
+MAX_TRIED = 200           # single-edit candidates type-checked and pre-filtered, at most
 SHOWN_REPAIRS = 3         # repairs listed in a report
 SIMPLE_OPS = 40           # a difference or a correct entrywise formula is shown when this small
-PREFILTER_POINTS = 2      # float points a candidate must match before it is verified
 LARGE_OPS = 400           # residuals larger than this are not reasoned about (bounds every sympy call)
 SIMPLIFY_OPS = LARGE_OPS  # an entry is given to sympy's simplify only when this small
 
-# The ratio lhs/rhs is measured at the claim's small shapes and at one more, whose sizes are distinct primes,
-# so that a factor depending on the dimensions (1/(m n) is 1/6 at both m=2,n=3 and m=3,n=2) cannot pass for
-# a constant; the factor is then fitted as c * (product of dimensions and scalar symbols to small powers).
-RATIO_PRIMES = (5, 7, 11, 13, 17, 19)
-RATIO_MAX_ENTRIES = 2000  # entries per array at the prime shape, else it is skipped
-DIM_POWERS = (-2, -1, 0, 1, 2)
-SCALAR_POWERS = (-1, 0, 1)
-MAX_FACTOR_VARIABLES = 5  # dimensions and scalar symbols a factor may be built from
-SHOWN_FACTORS = 2         # fitted factors offered as repairs
+# Two edits, tried only when no single edit verifies.  The first edit is one of the single candidates
+# (those that type-check first); the second is one of PAIR_KINDS applied to its result, the kinds in this
+# order, each over every first edit before the next kind: cheap and likely combinations first.
+FIRST_EDITS = 40          # single candidates a second edit is applied to
+MAX_PAIRS_TRIED = 400     # two-edit candidates type-checked and pre-filtered, at most
+MAX_PAIR_FITS = 12        # first edits whose lost factor is fitted (each costs a few float evaluations)
+MAX_PAIRS_VERIFIED = 4    # two-edit candidates verified in full
+PAIR_KINDS = ("negation", "factor", "transpose", "transpose-side", "square", "chain-factor", "derivative-factor",
+              "drop-term", "drop-factor", "function-argument", "variable-factor", "product", "swap-name")
+DROPS = ("drop-term", "drop-factor")
+DERIVATIVES = ("grad", "jacobian", "diff")
+NONE_VERIFIES = "no single repair or pair of repairs verifies"
 
 
 def diagnose(claim: Claim, verdict: str, step: int | None, *, seed: int, timeout: float = 60.0,
@@ -67,10 +67,10 @@ def diagnose(claim: Claim, verdict: str, step: int | None, *, seed: int, timeout
     if residuals is not None:
         condition = _guarded(_side_condition, pair, residuals, default=None)
         difference = _guarded(_difference, residuals, default=None)
-    correct, how = _guarded(_correct_statement, pair, repairs, default=(None, None))
+    correct, how, expression = _guarded(_correct_statement, pair, repairs, default=(None, None, None))
     return Diagnosis(step=step, summary=_summary(claim, step, repairs, condition), repairs=repairs,
                      side_condition=condition, correct_statement=correct, correct_how=how,
-                     difference=difference)
+                     difference=difference, correct_expression=expression)
 
 
 def _guarded(stage, *args, default):
@@ -96,7 +96,7 @@ def _summary(claim, step, repairs, condition) -> str:
         parts.append(repairs[0].description)
     if condition:
         parts.append(condition)
-    return "; ".join(parts) or "no single repair verifies"
+    return "; ".join(parts) or NONE_VERIFIES
 
 
 def _ill_typed_step(claim: Claim) -> int:
@@ -120,26 +120,118 @@ def _ill_typed_step(claim: Claim) -> int:
 # -- repairs ----------------------------------------------------------------------------------
 
 def _repairs(pair: Claim, settings) -> tuple[Repair, ...]:
-    wrong = pair.steps[1]
-    points = _guarded(_points, pair, settings.seed, default=[])
-    factors = _guarded(_factors, pair, settings.seed, default=[])
-    found, seen, tried, verified = [], {wrong}, 0, 0
-    for kind, make in REPAIRS.items():
-        for description, side in _candidates(make, wrong, pair, factors if kind == "factor" else None):
-            if verified >= MAX_VERIFIED or tried >= MAX_TRIED:
-                return tuple(found[:SHOWN_REPAIRS])
-            if side in seen:           # the refuted side itself, or a candidate already tried (same tree)
-                continue
-            seen.add(side)
-            tried += 1
-            repaired = replace(pair, steps=(pair.steps[0], side))
-            if not _type_checks(repaired) or not _matches(repaired, points):
-                continue
-            verified += 1
-            how = _verify(repaired, settings)
-            if how:
-                found.append(Repair(kind, description, side.text or to_latex(side), to_latex(side), how))
-    return tuple(found[:SHOWN_REPAIRS])
+    """Single edits first; two edits only when none verifies.  Every count is a count of candidates, so
+    the same claim and seed give the same repairs."""
+    search = _Search(pair, settings)
+    firsts = search.singles()
+    if not search.found:
+        search.pairs(firsts)
+    return tuple(search.found[:SHOWN_REPAIRS])
+
+
+class _Search:
+    """The candidates tried so far (by tree), the budgets spent and the verified repairs."""
+
+    def __init__(self, pair: Claim, settings):
+        self.pair, self.settings = pair, settings
+        # Points are drawn for the claim; for an ill-typed one (no shapes to draw at), for the first
+        # repaired claim that type-checks (a repair adds no names, so every candidate has the same shapes).
+        self.points = _guarded(_points, pair, settings.seed, default=None) if _type_checks(pair) else None
+        # when the refuted side itself passes the filter (wrong on one branch of a kink only), the filter
+        # cannot tell a repair from it: a candidate with its values at every point is not verified
+        self.blind = bool(self.points) and _matches(pair, self.points)
+        self.more_points = None        # drawn when a first candidate passes the cheap filter
+        self.seen, self.found = {pair.steps[1]}, []
+        self.tried = self.verified = 0
+
+    def singles(self) -> list[tuple[str, str, object]]:
+        """Try every single edit; return those worth a second edit (type-correct ones first)."""
+        factors = _guarded(_factors, self.pair, self.settings.seed, default=[])
+        typed, untyped = [], []
+        for kind, make in REPAIRS.items():
+            for description, side in _candidates(make, self.pair.steps[1], self.pair,
+                                                 factors if kind == "factor" else None):
+                if self.verified >= MAX_VERIFIED or self.tried >= MAX_TRIED or len(self.found) >= SHOWN_REPAIRS:
+                    return (typed + untyped)[:FIRST_EDITS]
+                outcome = self.attempt(kind, description, side)
+                if outcome is not None and kind != "definition":
+                    (typed if outcome else untyped).append((kind, description, side))
+        return (typed + untyped)[:FIRST_EDITS]
+
+    def pairs(self, firsts) -> None:
+        """A second edit on each first one, until one pair verifies or a budget is spent."""
+        tried, verified, fits = self.tried, self.verified, {}
+        for kind in PAIR_KINDS:
+            make = REPAIRS.get(kind)
+            for first_kind, first, side in firsts if make else ():
+                if kind == "factor":
+                    if side not in fits and len(fits) >= MAX_PAIR_FITS:
+                        continue
+                    fits.setdefault(side, _guarded(_factors, replace(self.pair, steps=(self.pair.steps[0], side)),
+                                                   self.settings.seed, default=[]))
+                for description, second in _candidates(make, side, self.pair,
+                                                       fits.get(side) if kind == "factor" else None):
+                    if (self.tried - tried >= MAX_PAIRS_TRIED or self.verified - verified >= MAX_PAIRS_VERIFIED
+                            or self.found):
+                        return
+                    if (kind in DROPS and _drops_the_side(self.pair.steps[1], side, second)
+                            or _restates(self.pair.steps[0], second)):
+                        continue
+                    self.attempt(f"{first_kind}+{kind}", f"{first}, and {description}", second)
+
+    def attempt(self, kind: str, description: str, side) -> bool | None:
+        """Type-check, pre-filter and verify one candidate: None when it was tried before, else whether
+        it type-checks."""
+        if side in self.seen:          # the refuted side itself, or a candidate already tried (same tree)
+            return None
+        self.seen.add(side)
+        self.tried += 1
+        repaired = replace(self.pair, steps=(self.pair.steps[0], side))
+        if not _type_checks(repaired):
+            return False
+        if self.points is None:
+            self.points = _guarded(_points, repaired, self.settings.seed, default=[])
+        if not _matches(repaired, self.points):
+            return True
+        if self.more_points is None:
+            self.more_points = _guarded(_more_points, repaired, self.settings.seed, default=[])
+        if not _matches(repaired, self.more_points):
+            return True
+        if self.blind and _same_values(repaired, self.pair, self.points + self.more_points):
+            return True
+        self.verified += 1
+        how = _verify(repaired, self.settings)
+        if how:
+            self.found.append(Repair(kind, description, _expression(side, repaired), to_latex(side), how))
+        return True
+
+
+def _restates(lhs, side) -> bool:
+    """A two-edit candidate that is the left side itself, or differentiates what the left side
+    differentiates (grad(J, x) = -grad(1 - J + c, x)): true, but a rewriting of the question rather than a
+    repair of the answer.  (One edit that gives the left side back is kept: "x should be b1" in
+    grad(s, x) written for grad(s, b1) names the mistake.)"""
+    if side == lhs:
+        return True
+    if lhs.op not in DERIVATIVES:
+        return False
+    body = lhs.args[0]
+    return any(n.op in DERIVATIVES and any(m == body for m in n.args[0].walk()) for n in side.walk())
+
+
+def _drops_the_side(wrong, first, second) -> bool:
+    """A first edit that wrapped the whole wrong side (a factor on it) and a second that drops it again:
+    what is left was built by the repairs alone, not a repair of what was written."""
+    return any(n == wrong for n in first.walk()) and not any(n == wrong for n in second.walk())
+
+
+def _expression(side, claim: Claim) -> str:
+    """The repaired side in the expression syntax (a repaired tree's own text is the unrepaired one)."""
+    return to_text(side, _generic(claim)) or side.text or to_latex(side)
+
+
+def _generic(claim: Claim) -> set[str]:
+    return {s.name for s in claim.symbols if s.kind == "function"}
 
 
 def _candidates(make, wrong, pair, factors):
@@ -156,139 +248,6 @@ def _type_checks(claim: Claim) -> bool:
         return True
     except ShapeError:
         return False
-
-
-def _points(claim: Claim, seed: int, dims: dict | None = None, salt: str = "diagnose") -> list:
-    """A few float points (at the smallest shape unless `dims`), with the function standing in for f."""
-    dims = make_assignments(claim)[0] if dims is None else dims
-    plan = make_plan(claim, PlanSettings(seed=seed))
-    rng = np.random.default_rng(make_rng(seed, plan.key, salt, tuple(sorted(dims.items()))).getrandbits(64))
-    cases = index_cases(claim, dims)[:PREFILTER_POINTS]
-    function = plan.functions[0]
-    return [(draw_values(claim, dims, cases[k % len(cases)], rng, "box"), function) for k in range(PREFILTER_POINTS)]
-
-
-def _sides(claim: Claim, point):
-    values, function = point
-    ev = ArrayEvaluator(claim, values, FLOAT, function)
-    with np.errstate(all="ignore"):
-        return (np.ravel(np.asarray(ev(claim.steps[0]), dtype=float)),
-                np.ravel(np.asarray(ev(claim.steps[1]), dtype=float)))
-
-
-def _inside(claim: Claim, point) -> bool:
-    return claim.where is None or bool(ArrayEvaluator(claim, point[0], FLOAT, point[1])(claim.where))
-
-
-NUMERIC_ERRORS = (EvaluationError, NotChecked, ValueError, ZeroDivisionError, FloatingPointError, TypeError,
-                  IndexError, OverflowError)
-
-
-def _matches(claim: Claim, points) -> bool:
-    """Cheap float filter: the repaired side agrees with the other side at a couple of points."""
-    try:
-        for point in points:
-            if not _inside(claim, point):
-                continue
-            left, right = _sides(claim, point)
-            if left.shape != right.shape:
-                return False
-            if not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
-                continue               # outside a function's domain (log det X with det X < 0): no evidence
-            if not np.allclose(left, right, rtol=1e-6, atol=1e-8):
-                return False
-        return True
-    except NUMERIC_ERRORS:
-        return False
-
-
-def _factors(claim: Claim, seed: int) -> list[Factor]:
-    """Factors c * m^a n^b ... T^e with lhs = factor * rhs at every shape and point tried: a lost 2, 1/N,
-    1/(m n) or temperature.  Simplest first; empty when the ratio is not of that form."""
-    samples = []               # (values at the point, lhs / rhs there)
-    for dims in _ratio_shapes(claim):
-        for point in _points(claim, seed, dims, "diagnose-ratio"):
-            if not _inside(claim, point):
-                continue
-            try:
-                left, right = _sides(claim, point)
-            except NUMERIC_ERRORS:
-                return []
-            if not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
-                continue               # outside a function's domain
-            ratio = _entry_ratio(left, right)
-            if ratio is None:
-                return []
-            samples.append((point[0], ratio))
-    if not samples:
-        return []
-    names = _factor_names(claim)
-    powers = [DIM_POWERS if n in claim.dims else SCALAR_POWERS for n in names]
-    fits = []
-    for exponents in itertools.product(*powers):
-        constant = _fit_constant(samples, names, exponents)
-        if constant is not None and not (constant == 1 and not any(exponents)):
-            fits.append((sum(map(abs, exponents)), constant.denominator + abs(constant.numerator),
-                         exponents, constant))
-    fits.sort(key=lambda f: f[:2])
-    return [make_factor(constant, dict(zip(names, exponents))) for _, _, exponents, constant in
-            fits[:SHOWN_FACTORS]]
-
-
-def _factor_names(claim: Claim) -> list[str]:
-    """What a fitted factor may be built from: the dimensions, then scalar symbols (a temperature).  None
-    for a constant side: "½ should be 2θ·½" says less than the correct statement does."""
-    if not claim.steps[1].names():
-        return []
-    names = list(claim.dims)
-    scalars = [s.name for s in claim.symbols if s.kind in ("positive", "real")]
-    names += scalars[:max(0, MAX_FACTOR_VARIABLES - len(names))]
-    return names if len(names) <= MAX_FACTOR_VARIABLES else []
-
-
-def _ratio_shapes(claim: Claim) -> list[dict]:
-    shapes = make_assignments(claim)
-    dims = claim.dims
-    if dims and len(dims) <= len(RATIO_PRIMES):
-        primes = dict(zip(dims, RATIO_PRIMES))
-        sizes = [np.prod(concrete_shape(s.shape, primes)) for s in claim.symbols if s.shape]
-        if max(sizes, default=0) <= RATIO_MAX_ENTRIES:
-            shapes.append(primes)
-    return shapes
-
-
-def _entry_ratio(left, right) -> float | None:
-    """lhs / rhs when it is one number at every entry (and lhs is 0 wherever rhs is)."""
-    if left.shape != right.shape:
-        return None
-    scale = max(np.max(np.abs(right), initial=0.0), 1e-300)
-    mask = np.abs(right) > 1e-9 * scale
-    if not mask.any() or np.any(np.abs(left[~mask]) > 1e-7 * max(np.max(np.abs(left)), 1e-300)):
-        return None
-    ratios = left[mask] / right[mask]
-    if ratios[0] == 0 or not np.allclose(ratios, ratios[0], rtol=1e-6, atol=0):
-        return None
-    return float(ratios[0])
-
-
-def _fit_constant(samples, names, exponents) -> Fraction | None:
-    """c with ratio = c * prod(value ** exponent) at every sample, when it is one simple fraction."""
-    constants = []
-    for values, ratio in samples:
-        monomial = 1.0
-        for name, e in zip(names, exponents):
-            if e:
-                value = float(values[name])
-                if value == 0:
-                    return None
-                monomial *= value ** e
-        constants.append(ratio / monomial)
-    if not np.allclose(constants, constants[0], rtol=1e-6, atol=0):
-        return None
-    constant = Fraction(constants[0]).limit_denominator(1000)
-    if constant == 0 or abs(float(constant) - constants[0]) > 1e-7 * abs(constants[0]):
-        return None
-    return constant
 
 
 def _verify(claim: Claim, settings) -> str | None:
@@ -375,26 +334,32 @@ def _difference(residuals) -> str | None:
     return None
 
 
-def _correct_statement(claim: Claim, repairs) -> tuple[str | None, str | None]:
+def _correct_statement(claim: Claim, repairs) -> tuple[str | None, str | None, str | None]:
+    """(LaTeX, how it was found, expression text).  A verified repair gives the statement in matrix form
+    (the first proved repair, else the first repair); without one, the
+    entries of the left side at the smallest shape, and only when they are short."""
     lhs = claim.steps[0]
     if not any(n.op in ("grad", "jacobian", "diff") for n in lhs.walk()):
-        return None, None
+        return None, None, None
+    repairs = [r for r in repairs if r.latex != to_latex(lhs)]   # "a = a" is no statement
     if repairs:
         best = next((r for r in repairs if r.verified_by == "symbolic proof"), repairs[0])
-        return f"{to_latex(lhs)} = {best.latex}", f"the repair `{best.description}`, verified by {best.verified_by}"
+        left = to_text(lhs, _generic(claim)) or lhs.text
+        return (f"{to_latex(lhs)} = {best.latex}", f"the repair `{best.description}`, verified by {best.verified_by}",
+                f"{left} = {best.expression}")
     try:
         dims = make_assignments(claim)[0]
         instance = Instance.make(claim, dims, index_cases(claim, dims)[0])
         value = instance.evaluator()(lhs)
         if not _small(flat(value)):
-            return None, None
+            return None, None, None
         simple = _simplified(value)
         if sum(sp.count_ops(p) for p in flat(simple)) <= SIMPLE_OPS * 4:
             return (f"{to_latex(lhs)} = {sp.latex(simple)}",
-                    f"entry by entry at {_shape_words(instance)} (sympy)")
+                    f"entry by entry at {_shape_words(instance)} (sympy)", None)
     except SYMPY_ERRORS:
         pass
-    return None, None
+    return None, None, None
 
 
 def _at(instance) -> str:

@@ -157,6 +157,7 @@ class Diagnosis:
     side_condition: str | None = None
     correct_statement: str | None = None  # LaTeX
     correct_how: str | None = None
+    correct_expression: str | None = None  # the correct statement in the expression syntax, when a repair gave it
     difference: str | None = None         # LaTeX of lhs - rhs at the smallest shape, when simple
 
 

@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Callable, Iterator
 
 from .errors import ShapeError
+from .expression_text import to_text
 from .model import Claim
 from .shapes import ShapeEnv, infer_shape
 from .tree import Node, num
@@ -37,7 +38,8 @@ def replace_at(node: Node, path: tuple, new: Node) -> Node:
 
 
 def _text(node: Node) -> str:
-    return node.text or str(node)
+    """A sub-tree as the claim wrote it; a tree a repair built, printed in the expression syntax."""
+    return node.text or to_text(node) or str(node)
 
 
 def _shape(node: Node, claim: Claim) -> tuple | None:
@@ -234,6 +236,102 @@ def _under_power(side: Node, path: tuple) -> bool:
     return bool(path) and node.op == "pow"
 
 
+# Derivatives of named entrywise functions, written the way a derivation writes them.
+_NAMED_DERIVATIVES = {
+    "sigmoid": lambda z: f"sigmoid({z})*(1 - sigmoid({z}))",
+    "tanh": lambda z: f"1 - tanh({z})**2",
+    "exp": lambda z: f"exp({z})",
+}
+
+
+def _named_derivative(name: str, z: Node, scalar: bool) -> Node:
+    """g'(z) for a named entrywise function g, as a tree: sigmoid(z)*(1 - sigmoid(z)), 1 - tanh(z)**2,
+    exp(z); other functions as diff(g)(z)."""
+    def call(fn: str) -> Node:
+        return Node("call", (z,), fn, f"{fn}({_text(z)})")
+    if name == "sigmoid":
+        s = call("sigmoid")
+        return _product(s, Node("sub", (num(1), s), None, f"1 - {s.text}"), scalar=scalar)
+    if name == "tanh":
+        return Node("sub", (num(1), Node("pow", (call("tanh"), num(2)))), None, "")
+    if name == "exp":
+        return call("exp")
+    return Node("fapply", (z,), (name, 1), "")
+
+
+def _product(a: Node, b: Node, *, scalar: bool) -> Node:
+    """a times b entrywise: `*` for scalars, hadamard(a, b) for arrays."""
+    return Node("mul", (a, b), None, "") if scalar else Node("call", (a, b), "hadamard", "")
+
+
+def named_chain_factor(side: Node, claim: Claim) -> Iterator[Candidate]:
+    """A chain factor g'(z) of a named function forgotten: sigma'(z) = sigma(z)(1 - sigma(z)) for a
+    sigmoid, 1 - tanh(z)**2, exp(z), for a g(z) the left side (or a definition) differentiates; on the
+    whole side or on a sub-term of z's shape."""
+    seen = []
+    for tree in [node for _, node in claim.lets] + list(claim.steps[:1]):   # what is differentiated
+        for sub in tree.walk():
+            if (sub.op == "call" and len(sub.args) == 1 and sub.value in _NAMED_DERIVATIVES
+                    and (sub.value, sub.args[0]) not in seen):
+                seen.append((sub.value, sub.args[0]))
+    for path, sub in paths(side):
+        if sub.op == "call" and len(sub.args) == 1 and sub.value in _NAMED_DERIVATIVES and _shape(sub, claim) is not None:
+            z = sub.args[0]
+            fixed = _named_derivative(sub.value, z, _shape(z, claim) == ())
+            yield (f"{sub.value}({_text(z)}) should be {sub.value}'({_text(z)}) = {_text(fixed)}",
+                   replace_at(side, path, fixed))
+    for name, z in seen:
+        shape = _shape(z, claim)
+        if shape is None:
+            continue
+        factor = _named_derivative(name, z, shape == ())
+        words = f"a missing chain factor {name}'({_text(z)}) = {_text(factor)}"
+        yield words, _product(side, factor, scalar=shape == ())
+        for path, sub in paths(side):
+            if path and sub.op in ("name", "call", "add", "sub", "mul", "matmul") and _shape(sub, claim) == shape:
+                yield f"{words} on {_text(sub)}", replace_at(side, path, _product(sub, factor, scalar=shape == ()))
+
+
+def variable_factor(side: Node, claim: Claim) -> Iterator[Candidate]:
+    """A lost non-constant factor on one term: 1/m, 1/N, a temperature T (or the factor itself).  A lost
+    factor of the whole side is fitted by `scale`; this one reaches the terms of a sum."""
+    names = list(claim.dims) + [s.name for s in claim.symbols if s.kind in ("positive", "real")]
+    for path, sub in _terms(side):
+        for name in names:
+            var = Node("name", (), name, name)
+            for text, factor in ((f"1/{name}", Node("div", (num(1), var), None, f"1/{name}")), (name, var)):
+                fixed = Node("mul", (factor, sub), None, "")
+                yield f"a missing factor {text} on {_text(sub)}", replace_at(side, path, fixed)
+
+
+def _terms(side: Node) -> Iterator[tuple[tuple, Node]]:
+    """The terms of the sums in a side (every operand of + and -), not the whole side."""
+    for path, sub in paths(side):
+        if sub.op in ("add", "sub"):
+            for k, arg in enumerate(sub.args):
+                yield path + (k,), arg
+
+
+def drop_factor(side: Node, claim: Claim) -> Iterator[Candidate]:
+    """One factor too many: a*b (a @ b, hadamard(a, b), a/b) written for a or for b."""
+    for path, sub in paths(side):
+        if sub.op in ("mul", "matmul", "div") or (sub.op == "call" and sub.value == "hadamard"):
+            a, b = sub.args
+            yield f"an extra factor {_text(b)}", replace_at(side, path, a)
+            if sub.op != "div":
+                yield f"an extra factor {_text(a)}", replace_at(side, path, b)
+
+
+def drop_term(side: Node, claim: Claim) -> Iterator[Candidate]:
+    """One term too many: a + b written for a (or for b)."""
+    for path, sub in paths(side):
+        if sub.op in ("add", "sub"):
+            a, b = sub.args
+            yield f"drop the term {_text(b)}", replace_at(side, path, a)
+            kept = b if sub.op == "add" else Node("neg", (b,), None, "")
+            yield f"drop the term {_text(a)}", replace_at(side, path, kept)
+
+
 REPAIRS: dict[str, Callable[..., Iterator[Candidate]]] = {
     "transpose": transpose_name,
     "transpose-side": transpose_side,
@@ -245,4 +343,8 @@ REPAIRS: dict[str, Callable[..., Iterator[Candidate]]] = {
     "swap-name": swap_name,
     "definition": use_definition,
     "square": square,
+    "chain-factor": named_chain_factor,
+    "variable-factor": variable_factor,
+    "drop-term": drop_term,
+    "drop-factor": drop_factor,
 }
