@@ -382,3 +382,11 @@ rhs = "grad(s, x)"
     assert result.diagnosis.repairs[0].description == "x should be b"
     assert result.diagnosis.correct_expression != "grad(s, b) = grad(s, b)"
     assert result.diagnosis.correct_statement is None or "entry by entry" in result.diagnosis.correct_how
+
+
+def test_no_side_condition_read_off_a_shape_where_the_claim_holds():
+    """Wrong only at index 40 (a large shape): the smallest shape's residual is 0, and once said "holds when
+    sum(v) = 1", which is false; a side condition must verify like a repair."""
+    result = verdict_of('[symbols]\nv = "vector(n)"\ni = "index(n)"\n[check]\nlhs = "ind(i == 40)*v[i]"\nrhs = "0"\n')
+    assert result.verdict == "refuted"
+    assert result.diagnosis.side_condition is None

@@ -65,7 +65,7 @@ def diagnose(claim: Claim, verdict: str, step: int | None, *, seed: int, timeout
     condition = difference = None
     residuals = _guarded(_residuals, pair, default=None) if verdict == "refuted" else None
     if residuals is not None:
-        condition = _guarded(_side_condition, pair, residuals, default=None)
+        condition = _guarded(_side_condition, pair, residuals, settings, default=None)
         difference = _guarded(_difference, residuals, default=None)
     correct, how, expression = _guarded(_correct_statement, pair, repairs, default=(None, None, None))
     return Diagnosis(step=step, summary=_summary(claim, step, repairs, condition), repairs=repairs,
@@ -295,16 +295,25 @@ def _simplified(value):
     return value.applyfunc(simplify) if isinstance(value, sp.MatrixBase) else simplify(value)
 
 
-def _side_condition(claim: Claim, residuals) -> str | None:
+def _side_condition(claim: Claim, residuals, settings) -> str | None:
+    """A condition under which the claim holds: a vector that sums to 1 (verified like a repair, with
+    the vector declared a probability vector), or the kink branches on which the residual vanishes.
+    Nothing when the residual already vanishes at the smallest shape (the claim fails elsewhere, and
+    that shape says nothing about why)."""
     instance, entries, _ = residuals
     try:
+        if all(is_zero(e) for e in entries):
+            return None
         for spec in claim.symbols:
             if spec.kind != "vector":
                 continue
             value = list(instance.bindings[spec.name])
             closing = {value[-1]: 1 - sum(value[:-1])}
             if all(is_zero(e.xreplace(closing)) for e in entries):
-                return f"holds when sum({spec.name}) = 1"
+                on_simplex = replace(spec, kind="probability")
+                symbols = tuple(on_simplex if s is spec else s for s in claim.symbols)
+                if _verify(replace(claim, symbols=symbols), settings):
+                    return f"holds when sum({spec.name}) = 1"
         return _region(entries)
     except SYMPY_ERRORS:
         return None
