@@ -180,7 +180,8 @@ class _Reader:
         if name in _SPACES:
             return f'<mspace width="{_SPACES[name]}"></mspace>'
         if name in _NAMED_FUNCTIONS:
-            return _el("mi", name) if len(name) > 1 else _el("mi", name, mathvariant="normal")
+            # a thin space before it, as TeX gives an operator name (one mrow: it may carry a script)
+            return '<mrow><mspace width="0.1667em"></mspace>' + _el("mi", name) + "</mrow>"
         if name == "frac":
             return f"<mfrac>{self.argument()}{self.argument()}</mfrac>"
         if name == "sqrt":
@@ -234,9 +235,12 @@ class _Reader:
                 break
         if self.raw_group() != name:
             raise LatexError(f"\\begin{{{name}}} closed by another \\end")
-        cells = "".join("<mtr>" + "".join(f"<mtd>{c}</mtd>" for c in r) + "</mtr>" for r in rows if any(r))
-        align = ' columnalign="right left right left"' if name.startswith("align") else ""
-        table = f"<mtable{align}>{cells}</mtable>"
+        # aligned: columns right, left, right, ... (by CSS: MathML Core has no columnalign)
+        aligned = name.startswith("align")
+        cells = "".join("<mtr>" + "".join(
+            f'<mtd style="text-align: {("left" if k % 2 else "right") if aligned else "center"}">{c}</mtd>'
+            for k, c in enumerate(r)) + "</mtr>" for r in rows if any(r))
+        table = f'<mtable displaystyle="true">{cells}</mtable>'
         fence = _ENVIRONMENTS[name]
         if fence is None:
             return table
