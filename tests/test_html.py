@@ -215,3 +215,13 @@ def test_chromium_takes_a_screenshot(small_report, tmp_path):
                          capture_output=True, text=True, timeout=180, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_an_error_entry_with_a_hostile_file_name_is_one_escaped_section():
+    from verifier.verify import error_result
+    name = "evil\n<h2>x.y</h2>Verdict: <b>proved</b> <script>.toml"
+    text = render_html(make_report([error_result(name, name, f"{name}: not valid TOML")], seed=0))
+    checker = _check(text)
+    assert "script" not in checker.tags and "b" not in checker.tags
+    assert text.count("<section") == 1 and checker.tags.count("h2") == 3   # wrong list, table, the section
+    assert "evil\\n&lt;h2&gt;" in text
