@@ -87,7 +87,7 @@ def _claim_section(c: dict, seed: int):
         yield f"**{inline(c['title'])}**"
         yield ""
     agree = ("as expected" if c["agrees"] else "NOT as expected") + ("; cached result" if c.get("cached") else "")
-    yield (f"Verdict: {mark(c['verdict'])} **{c['verdict']}** (expected: {c['expect'] or 'not stated'}, {agree}). "
+    yield (f"Verdict: **{mark(c['verdict'])} {c['verdict']}** (expected: {c['expect'] or 'not stated'}, {agree}). "
            f"{prose(c['message'])}")
     yield ""
     if c["claim"]:
