@@ -1,6 +1,7 @@
 """Render -> read back: every expression of the catalog, and random trees, come back as the same
 tree from their LaTeX (verifier/latex.py renders, verifier/latex_parse.py reads)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,38 @@ def test_random_trees_read_back_from_their_latex(text):
                    and n.args[1].op == "num" and n.args[1].value == -1 for n in node.walk()))
     rendered = to_latex(node)
     assert parse_latex(rendered, SCOPE) == node, f"{text} -> {rendered}"
+    # what the reports print must also read right to a person: no number juxtaposed after a number
+    assert not re.search(r"[0-9}] \{*[0-9]|[0-9] \\frac", rendered), f"{text} -> {rendered}"
+
+
+@pytest.mark.parametrize("text, latex", [("2*(1/4)", r"2 \cdot \frac{1}{4}"), ("2*3.5", r"2 \cdot 3.5"),
+                                         ("x*2", r"x \cdot 2"), ("2*x*3", r"2 x \cdot 3"),
+                                         ("3*2**x", r"3 \cdot {2}^{x}"), ("2*x", "2 x")])
+def test_a_number_after_a_factor_takes_a_cdot(text, latex):
+    node = parse_expression(text, SCOPE)
+    assert to_latex(node) == latex
+    assert parse_latex(latex, SCOPE) == node
+
+
+def test_every_repair_of_the_catalog_report_reads_back():
+    """The repaired right sides that report.md and the HTML report print (report.json's `latex` of each
+    repair): read back with the claim's declarations, they render to the same LaTeX."""
+    import json
+    report = json.loads((CATALOG.parent / "reports" / "report.json").read_text(encoding="utf-8"))
+    checked = 0
+    for entry in report["claims"]:
+        repairs = (entry["details"]["diagnosis"] or {}).get("repairs", [])
+        if not repairs:
+            continue
+        claim = load_claim(CATALOG.parent / entry["file"])
+        shapes = _shapes(claim)
+        scope = Scope(values=frozenset(shapes), shapes=tuple(shapes.items()),
+                      functions=frozenset(s.name for s in claim.symbols if s.kind == "function"))
+        for repair in repairs:
+            node = parse_latex(repair["latex"], scope, path=entry["file"], key="repair")
+            assert to_latex(node) == repair["latex"], entry["id"]
+            checked += 1
+    assert checked >= 20
 
 
 def test_parenthesised_hadamard_product_keeps_its_parentheses():

@@ -59,7 +59,62 @@ def test_markdown_shows_the_counterexample_and_how_to_reproduce(report):
     assert "first wrong step: (2) = (3)" in text
     assert "Reproduce: verify-derivations claims/chain.toml --no-report --seed 7" in text
     assert "W*v: (m, n) times (m, 1)" in text
-    assert "$$" in text and r"\nabla_{W}" in text
+    assert "```math" in text and r"\nabla_{W}" in text
+
+
+def test_markdown_lists_the_wrong_claims_first_with_reason_and_values(report):
+    text = render_markdown(report)
+    top = text[:text.index("| id | verdict | diagnosis |")]
+    assert "## " not in top
+    lines = [ln for ln in top.splitlines() if ln.startswith("- ")]
+    assert [ln.split("](#")[1].split(")")[0] for ln in lines] == ["goldenchain", "goldenill-typed",
+                                                                    "goldenwrong-matrix"]
+    assert "`W*v: (m, n) times (m, 1); transpose W`" in lines[1]
+    assert "falsified by `x = 1`" in lines[0]
+    assert "falsified by `W = [" in lines[2] and "`v = [" in lines[2]
+    assert "golden.matrix" not in top                       # proved: only in the table
+
+
+def test_markdown_summary_table_is_narrow_with_marks(report):
+    rows = [ln for ln in render_markdown(report).splitlines() if ln.startswith("| [`golden.")]
+    assert len(rows) == 4 and all(ln.count(" | ") == 2 for ln in rows)
+    assert "| ✗ refuted |" in rows[0] and "| ✓ proved |" in rows[2] and "| ⚠ ill-typed |" in rows[1]
+    assert "`a missing factor f'(W*x) on v`" in rows[3]
+
+
+def test_markdown_math_is_fenced_and_every_formula_reads(report):
+    from verifier.mathml import to_mathml
+    text = render_markdown(report)
+    assert "$$" not in text
+    blocks, current = [], None
+    for line in text.splitlines():
+        if line.strip() == "```math":
+            current = []
+        elif current is not None and line.strip() == "```":
+            blocks.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line.strip())
+    assert current is None and len(blocks) >= 6
+    for block in blocks:
+        to_mathml(block, strict=True)      # balanced, and only commands GitHub's renderer knows
+
+
+def test_markdown_expressions_are_code_so_no_star_is_eaten(report):
+    text = render_markdown(report)
+    assert "Claim as written: `ds/dW = v xᵀ`" in text
+    assert "- `transpose W`: the repaired right side verifies" in text
+    assert "W*v" not in text.replace("`W*v: (m, n) times (m, 1)", "").replace("`W*v: (m, n) times (m, 1); ", "")
+
+
+def test_quotes_whose_latex_does_not_balance_are_code():
+    from verifier.textsafe import latex_balanced, quote_lines
+    assert quote_lines("$$ a = b $$") == ["> $$ a = b $$"]
+    assert quote_lines("$$ \\frac{a}{b} = c") == ["> `$$ \\frac{a}{b} = c`"]
+    assert quote_lines("\\left( x\nnext line") == ["> `\\left( x`", "> `next line`"]
+    assert not latex_balanced("\\frac{a}{b") and not latex_balanced("a}{b")
+    assert latex_balanced("\\{ x \\} = \\left( y \\right) and $z$")
+    assert not latex_balanced("\\begin{aligned} x")
 
 
 def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):

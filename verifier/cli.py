@@ -31,7 +31,7 @@ from .cache import ResultCache, split_cached, store_results
 from .ci import render_junit, render_step_summary
 from .loader import find_claim_files
 from .notes import NotesDataError, write_notes_after_run
-from .report import make_report, render_json, render_markdown, write_atomic
+from .report import make_report, render_html, render_json, render_markdown, write_atomic
 from .runner import load_all, run_claims
 from .terminal import needs_block, render_block, render_summary_line, render_verdict_line, wants_color
 from .textsafe import terminal
@@ -107,6 +107,8 @@ def _given(ctx: click.Context, name: str) -> bool:
               type=click.Path(dir_okay=False, path_type=Path), help="Markdown report to write.")
 @click.option("--json", "json_path", default=DEFAULT_JSON, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="JSON report to write.")
+@click.option("--html", "html_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report (MathML, no script) to this file.")
 @click.option("--no-report", is_flag=True, help="Write no report files; print verdicts only.")
 @click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a JUnit XML file (one testcase per claim) for CI.")
@@ -126,8 +128,8 @@ def _given(ctx: click.Context, name: str) -> bool:
               help="Verify every claim again; neither read nor write the cache.")
 @click.version_option(package_name="derivation-verifier", prog_name="verify-derivations")
 @click.pass_context
-def verify_command(ctx, paths, report_path, json_path, no_report, junit_path, pattern, seed, timeout, jobs, points,
-                   large, cache_dir, no_cache):
+def verify_command(ctx, paths, report_path, json_path, html_path, no_report, junit_path, pattern, seed, timeout,
+                   jobs, points, large, cache_dir, no_cache):
     """Verify the claim files under PATHS (default: derivations/) and write the reports."""
     default = [os.path.realpath(DEFAULT_PATH)]
     narrowed = bool(pattern) or (bool(paths) and [os.path.realpath(p) for p in paths] != default)
@@ -139,7 +141,8 @@ def verify_command(ctx, paths, report_path, json_path, no_report, junit_path, pa
     outputs = Outputs(
         report=None if no_report or (narrowed and not _given(ctx, "report_path")) else report_path,
         json=None if no_report or (narrowed and not _given(ctx, "json_path")) else json_path,
-        junit=junit_path, step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
+        html=None if no_report else html_path, junit=junit_path,
+        step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
         narrowed_skip=narrowed and not no_report and not (_given(ctx, "report_path") or _given(ctx, "json_path")))
     previous = _on_sigterm()
     try:
@@ -175,6 +178,7 @@ class Outputs:
     """Where a run's results go besides the terminal (None: not written)."""
     report: Path | None
     json: Path | None
+    html: Path | None   # only when given: as an explicit --report, written by a narrowed run too
     junit: Path | None
     step_summary: str | None
     narrowed_skip: bool  # a narrowed run left the default report paths alone: say so
@@ -227,6 +231,9 @@ def _write_outputs(report: dict, outputs: Outputs, *, notes: bool) -> None:
         _write_reports(report, outputs.report, outputs.json, notes=notes)
     elif outputs.narrowed_skip:
         click.echo("narrowed run: no report written; pass --report/--json to write one")
+    if outputs.html:
+        _write_file(outputs.html, render_html(report))
+        click.echo(f"wrote {terminal(outputs.html)}")
     if outputs.junit:
         _write_file(outputs.junit, render_junit(report))
         click.echo(f"wrote {terminal(outputs.junit)}")

@@ -51,7 +51,10 @@ def to_latex(node: Node) -> str:
         a, b = node.args
         return f"{to_latex(a)} {'+' if op == 'add' else '-'} {_wrap(b, 2)}"   # a + (b + c) keeps its parentheses
     if op in ("mul", "matmul"):
-        return f"{_factor(node.args[0], left=True)} {_factor(node.args[1], left=False)}"
+        left, right = _factor(node.args[0], left=True), _factor(node.args[1], left=False)
+        # a number on the right takes a \cdot: `2 3.5` would read 23.5, `2 \frac{1}{4}` two and a quarter
+        dot = right.lstrip("{")[:1].isdigit() or (left[-1:].isdigit() and right.startswith(r"\frac"))
+        return f"{left} \\cdot {right}" if dot else f"{left} {right}"
     if op == "div":
         return rf"\frac{{{to_latex(node.args[0])}}}{{{to_latex(node.args[1])}}}"
     if op == "pow":

@@ -182,6 +182,12 @@ class Result:
         from .report import render_result  # noqa: PLC0415 (report imports this module)
         return render_result(self)
 
+    def _repr_html_(self) -> str:
+        """The same section as HTML with MathML math (report_html.py), for notebooks that show HTML."""
+        from .report import claim_entry  # noqa: PLC0415
+        from .report_html import render_result_html  # noqa: PLC0415
+        return render_result_html(claim_entry(self), 0)
+
     @property
     def agrees(self) -> bool:
         """Whether the verdict matches the curator's expectation (errors never agree)."""

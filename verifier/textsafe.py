@@ -11,12 +11,17 @@ catalog's LaTeX quotes with `&=` and `a < b`) passes through unchanged.
   the starts of HTML tags, comments and entities neutralised (``<script`` ->
   ``&lt;script``, ``&amp;`` -> ``&amp;amp;``).
 - ``code``: a Markdown code span that no backtick in the text can close early.
+- ``prose``: one line of plain text (a message, a diagnosis) as prose when Markdown would show it
+  as typed, else as a code span (``f'(W*x + b)`` must not turn into italics).
 - ``quote_lines``: a multi-line quote as block-quote lines, each escaped inline, a
-  leading ``#`` escaped (no heading inside the quote).
+  leading ``#`` escaped (no heading inside the quote); a quote whose LaTeX does not balance
+  (``latex_balanced``) is shown as code, so that an unclosed ``$$`` cannot swallow what follows.
+- ``html_text``: text for an HTML page: control characters escaped as above, then ``&<>"'``.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -55,9 +60,44 @@ def code(text) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+# Characters Markdown may act on inside prose (emphasis, code, links, escapes, math, tables).
+_MARKDOWN_ACTIVE = re.compile(r"[*_`\\\[\]<>~$|&#]")
+
+
+def prose(text) -> str:
+    """One line of plain text: as prose when Markdown has nothing to interpret in it, else a code span."""
+    text = str(text)
+    return code(text) if _MARKDOWN_ACTIVE.search(text) or _CONTROL.search(text) else text
+
+
+def latex_balanced(text) -> bool:
+    """Whether math in the text closes: an even number of unescaped `$$` and of `$`, balanced braces (`\\{`
+    aside), as many `\\left` as `\\right` and `\\begin` as `\\end`."""
+    text = str(text)
+    plain = re.sub(r"\\\\|\\[{}$]", "", text)
+    depth = 0
+    for ch in plain:
+        depth += (ch == "{") - (ch == "}")
+        if depth < 0:
+            return False
+    displays = plain.count("$$")
+    return (depth == 0 and displays % 2 == 0 and plain.replace("$$", "").count("$") % 2 == 0
+            and len(re.findall(r"\\left(?![A-Za-z])", text)) == len(re.findall(r"\\right(?![A-Za-z])", text))
+            and text.count("\\begin{") == text.count("\\end{"))
+
+
 def quote_lines(text) -> list[str]:
-    """A multi-line quote as Markdown block-quote lines, each line escaped inline."""
-    return [f"> {_no_heading(inline(line))}" for line in str(text).splitlines()]
+    """A multi-line quote as Markdown block-quote lines, each line escaped inline; as code spans
+    when its LaTeX does not balance (``latex_balanced``)."""
+    lines = str(text).splitlines()
+    if not latex_balanced(text):
+        return [f"> {code(line)}" if line.strip() else ">" for line in lines]
+    return [f"> {_no_heading(inline(line))}" for line in lines]
+
+
+def html_text(text) -> str:
+    """Text for an HTML page: control characters shown as escapes, then every markup character escaped."""
+    return html.escape(_CONTROL.sub(_escape_control, str(text)), quote=True)
 
 
 def _no_heading(line: str) -> str:
