@@ -177,12 +177,12 @@ def test_a_backprop_identity_is_reported_proved_for_every_dimension():
 
 
 def test_a_claim_proved_only_at_the_tried_shapes_says_so():
-    """True at n = 2, 3 and at every size the numbers try (n < 100), false beyond: the exact engine proves
-    it at its shapes, the index engine does not, and the report says which."""
-    body = '[symbols]\nv = "vector(n)"\n[check]\nlhs = "ind(n > 100)*sum(v)"\nrhs = "0"\n'
+    """det(A^T) = det(A) is true, but the index engine does not cover det: the exact engine proves it at
+    its shapes, and the report says that it is proved there only."""
+    body = '[symbols]\nA = "matrix(n, n)"\n[check]\nlhs = "det(A.T)"\nrhs = "det(A)"\n'
     result = _verify(body)
-    assert result.every_dimension is None
-    assert "(not for every dimension)" in result.message
+    assert result.verdict == "proved" and result.every_dimension is None
+    assert "at shapes n=2; n=3 (not for every dimension)" in result.message
 
 
 def test_a_proof_for_every_dimension_against_a_certified_difference_is_a_disagreement(monkeypatch):
