@@ -26,6 +26,16 @@ def python(text, scope=SCOPE):
 
 
 SAME_TREE = [
+    # a script after a function's parentheses applies to its value (the adversarial hunt: \tanh(x)^2 was tanh(x^2))
+    (r"\tanh(x)^2", "tanh(x)**2"),
+    (r"1 - \tanh(x)^2", "1 - tanh(x)**2"),
+    (r"\sigma(t)^{-1}", "sigmoid(t)**-1"),
+    (r"f(x)^2", "f(x)**2"),
+    (r"f'(x)^2", "fprime(x)**2"),
+    (r"\exp(-t)^2", "exp(-t)**2"),
+    (r"\max(0, x)^2", "Max(0, x)**2"),
+    (r"\operatorname{softmax}(s)_i", "softmax(s)[i]"),
+    (r"\tanh^2(x)", "tanh(x)**2"),
     (r"\frac{d}{dx}\sigma(x)", "diff(sigmoid(x), x)"),
     (r"\frac{d}{dx} \left( x^2 t \right)", "diff(x**2*t, x)"),
     (r"\frac{d}{dx} x^2 t", "diff(x**2*t, x)"),                       # an operator takes the rest of the product

@@ -263,15 +263,21 @@ class Builder:
         if nxt_op is not None:
             self.fail(f"{item.label} is followed by `{nxt_op.value}`, not by its argument", item.tree)
         if item.kind == "function":
-            nxt = self.item(nxt_tree) if _is_parenthesised(nxt_tree) else None
+            # \tanh(x)^2 is (tanh x)^2 and softmax(z)_1 its entry: scripts after the parentheses apply to
+            # the function's value, not to its argument
+            bare, after = _parenthesised_and_scripts(nxt_tree)
+            nxt = self.item(bare) if bare is not None else None
             if nxt is not None:
                 args, j = list(nxt.args), i + 2
             else:
                 arg, j = self.operand(entries, i + 1, t)
-                args = [arg]
+                args, after = [arg], []
             value = item.apply(args)
             if item.power is not None:
                 value = self.make("pow", (value, item.power), None, t)
+            if after:
+                from .latex_items import apply_scripts   # latex_items builds on this module
+                value = apply_scripts(self, value, after, nxt_tree, what=f"{item.label}(...)")
             return value, j
         if item.bound:
             self.bound.append(item.bound)
@@ -319,6 +325,15 @@ def _single(tree, wrappers):
     while isinstance(tree, Tree) and tree.data in wrappers and len(tree.children) == 1:
         tree = tree.children[0]
     return tree
+
+
+def _parenthesised_and_scripts(factor):
+    """(the factor without its scripts, the scripts as (kind, argument)) when it is (...), [...] or
+    \\{...\\}; (None, []) otherwise."""
+    if not (isinstance(factor, Tree) and factor.data == "factor" and factor.children
+            and isinstance(factor.children[0], Tree) and factor.children[0].data in ("paren", "bracket", "setbraces")):
+        return None, []
+    return Tree("factor", [factor.children[0]]), [(s.data, s.children[-1]) for s in factor.children[1:]]
 
 
 def _is_parenthesised(factor) -> bool:
