@@ -89,3 +89,11 @@ def test_check_decides_inequalities_and_where_conditions():
     assert check("sigmoid(x) < 1").verdict in ("proved", "confirmed")
     assert check("log(x) <= 0").verdict == "refuted"
     assert check("log(x) <= 0", where="x <= 1 and x > 0").verdict in ("proved", "confirmed")
+
+
+def test_the_d_of_a_derivative_is_not_an_implicit_symbol():
+    from verifier.oneline import claim_table
+    table = claim_table(r"\frac{d}{dx} x^3 = 3x^2")
+    assert table["symbols"] == {"x": "real"}
+    table = claim_table(r"\frac{d^2 f}{dx^2} = 0", symbols="f: function")
+    assert "d" not in table["symbols"]

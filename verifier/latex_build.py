@@ -12,7 +12,7 @@ built through ``Builder.make``, which applies the expression parser's limits
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -74,6 +74,20 @@ class Builder:
         else:
             return self.text
         return self.text[start:end] or self.text
+
+    def spanning(self, node: Node, first, last) -> Node:
+        """node with its text from the start of `first` to the end of `last` (an operator or function and
+        its operand, shown whole in reports: `\\frac{d}{dx} x^3`, not `\\frac{d}{dx}`)."""
+        starts = [getattr(x, "start_pos", None) or getattr(getattr(x, "meta", None), "start_pos", None)
+                  for x in (first, last)]
+        ends = [getattr(x, "end_pos", None) or getattr(getattr(x, "meta", None), "end_pos", None)
+                for x in (first, last)]
+        if starts[0] is None or ends[1] is None or ends[1] <= starts[0]:
+            return node
+        wide = replace(node, text=self.text[starts[0]:ends[1]])
+        if id(node) in self.depths:
+            self.depths[id(wide)] = (wide, self.depths[id(node)][1])
+        return wide
 
     def fail(self, problem: str, tree=None, expected: str | None = None):
         text = self.snippet(tree) if tree is not None else self.text
@@ -278,7 +292,7 @@ class Builder:
             if after:
                 from .latex_items import apply_scripts   # latex_items builds on this module
                 value = apply_scripts(self, value, after, nxt_tree, what=f"{item.label}(...)")
-            return value, j
+            return self.spanning(value, entries[i][1], entries[j - 1][1]), j
         if item.bound:
             self.bound.append(item.bound)
         try:
@@ -286,8 +300,9 @@ class Builder:
                 body = self.item(nxt_tree)
                 if len(body.args) != 1:
                     self.fail(f"{item.label} takes one operand", nxt_tree)
-                return item.apply(body.node), i + 2
-            return item.apply(self.fold([(None, e[1]) if k == 0 else e for k, e in enumerate(entries[i + 1:])], t)), len(entries)
+                return self.spanning(item.apply(body.node), entries[i][1], nxt_tree), i + 2
+            value = item.apply(self.fold([(None, e[1]) if k == 0 else e for k, e in enumerate(entries[i + 1:])], t))
+            return self.spanning(value, entries[i][1], entries[-1][1]), len(entries)
         finally:
             if item.bound:
                 self.bound.pop()

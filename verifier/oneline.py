@@ -95,9 +95,13 @@ def make_claim(equation: str, *, symbols: str | None = None, where: str | None =
     return parse_claim(claim_table(equation, symbols=symbols, where=where, claim_id=claim_id), WHERE)
 
 
+# \frac{d}{dx}, \frac{d^2 f}{dx^2}: the d's are the operator's, not a symbol (numerator and variable kept)
+_DIFFERENTIAL = re.compile(r"\\frac\s*\{\s*d(?:\^\{?\d+\}?)?\s*([^{}]*)\}\s*\{\s*d\s*([A-Za-z])(?:\^\{?\d+\}?)?\s*\}")
+
+
 def _implicit_scalars(equation: str, declared: dict, *, latex: bool) -> dict[str, str]:
     """Undeclared single letters are real scalars (`e` and dimension names excepted)."""
-    text = _LATEX_COMMAND.sub(" ", equation) if latex else equation
+    text = _LATEX_COMMAND.sub(" ", _DIFFERENTIAL.sub(r" \1 \2 ", equation)) if latex else equation
     dims = {d for kind in declared.values() for d in _NAME.findall(kind.partition("(")[2])}
     reserved = set(known_function_names()) | {"e", "pi", "T"} | dims | set(declared)
     letters = {m.group() for m in _NAME.finditer(text) if len(m.group()) == 1}
