@@ -208,6 +208,14 @@ def test_a_pointwise_claim_must_hold_on_the_kink():
     assert claim("relu(x) - relu(-x)", "x").verdict == "proved"
 
 
+def test_a_derivative_of_a_smooth_expression_leaves_a_kink_beside_it_pointwise():
+    """Only a derivative of a kinked expression is undefined on the kink; diff(exp(x), x) is not, so the
+    claim must still hold at x = 0 (the adversarial hunt: both of these passed as proved)."""
+    assert claim("diff(exp(x), x)*ind(x >= 0)", "exp(x)*ind(x > 0)").verdict == "refuted"
+    assert claim("ind(x >= 0) + 0*diff(x, x)", "ind(x > 0)").verdict == "refuted"
+    assert claim("diff(relu(x), x)", "ind(x > 0)").verdict == "proved"   # undefined at 0: decided off it
+
+
 # -- 7. decimals, generic functions, higher derivatives ---------------------------------------------
 
 def test_decimals_are_compared_at_their_own_precision():

@@ -128,9 +128,9 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.
         mode = "simple" if attempt < points * SIMPLE_ATTEMPTS else ("wide" if attempt % 2 else "box")
         try:
             subs, _ = draw_point(instance, rng, mode)
-            if plan.pointwise and attempt % 3 == 2:
+            if plan.on_kinks and attempt % 3 == 2:
                 subs = onto_kink(subs, kinks, rng, _frozen(instance)) or subs
-            if not valid_point(subs, where, kinks, plan.pointwise):
+            if not valid_point(subs, where, kinks, plan.on_kinks):
                 continue
             if prefer is not None and attempt < attempts // 2 and not prefer(subs):
                 continue

@@ -47,8 +47,9 @@ class Plan:
     numeric_shapes: tuple[tuple[dict, str], ...]  # (dimensions, "full" or "directional")
     standins: tuple[str, ...]                  # concrete functions for generic ones
     functions: tuple                           # assignments of stand-ins ("f=tanh", ...) or (None,)
-    pointwise: bool                            # no derivative anywhere: kinks are not excluded
+    pointwise: bool                            # no derivative anywhere (an inequality: its near-ties are searched)
     kinked: bool                               # a kink (relu, Abs, Max, sign, Heaviside, ind) somewhere
+    on_kinks: bool                             # must hold on its kinks: no derivative of a kinked expression
     env: ShapeEnv = field(compare=False, repr=False)
 
     @property
@@ -70,11 +71,26 @@ def make_plan(claim: Claim, settings: Settings) -> Plan:
             numeric.append((sized(claim, large), _mode(claim, env, sized(claim, large))))
     nodes = list(claim.steps) + [node for _, node in claim.lets]
     pointwise = not any(n.op in DERIVATIVES for tree in nodes for n in tree.walk())
+    on_kinks = not any(n.op in DERIVATIVES and _kinked(n.args[0], dict(claim.lets))
+                       for tree in nodes for n in tree.walk())
     kinked = any((n.op == "call" and n.value in KINKED) or n.op == "ind" for tree in nodes for n in tree.walk())
     return Plan(claim=claim, settings=settings, key=key, symbolic_shapes=tuple(small),
                 numeric_shapes=tuple(numeric), standins=labels,
                 functions=tuple(function_choices(claim, list(labels))), pointwise=pointwise, kinked=kinked,
-                env=env)
+                on_kinks=on_kinks, env=env)
+
+
+def _kinked(node: Node, lets: dict, seen=frozenset()) -> bool:
+    """Whether a kink (relu, Abs, Max, sign, Heaviside, ind) is inside this expression or a definition
+    it uses: a derivative of it is undefined on the kink, so a claim with one is decided off the kinks
+    (almost everywhere); a derivative of a smooth expression (diff(exp(x), x)) leaves the claim pointwise,
+    and a kink beside it must hold on the kink too."""
+    for n in node.walk():
+        if (n.op == "call" and n.value in KINKED) or n.op == "ind":
+            return True
+        if n.op == "name" and n.value in lets and n.value not in seen and _kinked(lets[n.value], lets, seen | {n.value}):
+            return True
+    return False
 
 
 def symbolic_assignments(claim: Claim) -> list[dict[str, int]]:

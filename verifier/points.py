@@ -209,7 +209,7 @@ def branch_points(plan: Plan, dims, indices, function, rng, *, limit: int):
                                    budget=budget)
         bounds = [(ts[0], ts[0])] + changes + [(ts[-1], ts[-1])] if changes else []
         candidates = [(hi0 + lo1) / 2 for (_, hi0), (lo1, _) in zip(bounds, bounds[1:])]
-        if plan.pointwise:
+        if plan.on_kinks:
             for lo, hi in changes:
                 candidates += [lo, hi]
         ties = []

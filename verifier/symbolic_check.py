@@ -99,7 +99,7 @@ def _check_instance(plan, instance, states):
             band = stated_band(a_node, b_node, k)
             for case in cases:
                 residual = (x - y).xreplace(case) if case else x - y
-                outcome = _decide(residual, claim.relation, band, where, plan.pointwise)
+                outcome = _decide(residual, claim.relation, band, where, plan.on_kinks)
                 if outcome.proved:
                     state.proved_entries += 1
                     state.how.add(outcome.how)
