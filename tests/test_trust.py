@@ -118,6 +118,13 @@ def test_true_claims_with_cancellation_are_not_refuted(lhs, rhs):
 
 # -- 4. nothing vacuous --------------------------------------------------------------------------
 
+def test_a_where_on_indices_keeps_index_arithmetic_in_range():
+    """v[i + 1] exists only where i < n - 1: the claim is decided there, not an error (adversarial hunt)."""
+    result = claim("v[i + 1] - v[i]", "-(v[i] - v[i + 1])", symbols='v = "vector(n)"\ni = "index(n)"',
+                   where="i < n - 1")
+    assert result.verdict == "proved", result.message
+
+
 def test_a_where_that_no_index_satisfies_is_inconclusive():
     result = claim("s[i]", "s[i] + 1", symbols='s = "vector(n)"\ni = "index(n)"', where="i > 100")
     assert result.verdict == "inconclusive"

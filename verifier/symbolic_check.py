@@ -83,10 +83,10 @@ def check_symbolic(plan: Plan):
 def _check_instance(plan, instance, states):
     claim = plan.claim
     ev = instance.evaluator()
-    values = [ev(step) for step in claim.steps]
     where = ev(claim.where) if claim.where is not None else None
-    if where is sp.false:
+    if where is sp.false:   # before the sides: `v[i + 1]` need not exist where `where = "i < n - 1"` fails
         return  # the claim asserts nothing at these index values (e.g. `where = "i != c"` with i = c)
+    values = [ev(step) for step in claim.steps]
     cases = constraint_cases(claim, instance)
     label = _label(instance)
     for state in states:
