@@ -118,6 +118,13 @@ def test_true_claims_with_cancellation_are_not_refuted(lhs, rhs):
 
 # -- 4. nothing vacuous --------------------------------------------------------------------------
 
+def test_no_counterexample_outside_the_real_domain():
+    """sqrt(x*y) = sqrt(x)*sqrt(y) was refuted at x = y = -1 through complex arithmetic (i*i = -1); over the
+    reals the right side is undefined there, and where both sides are defined the identity holds."""
+    assert claim("sqrt(x*y)", "sqrt(x)*sqrt(y)", symbols='x = "real"\ny = "real"').verdict != "refuted"
+    assert claim("sqrt(x*y)", "sqrt(x)*sqrt(y) + 1", symbols='x = "real"\ny = "real"').verdict == "refuted"
+
+
 def test_a_where_on_indices_keeps_index_arithmetic_in_range():
     """v[i + 1] exists only where i < n - 1: the claim is decided there, not an error (adversarial hunt)."""
     result = claim("v[i + 1] - v[i]", "-(v[i] - v[i + 1])", symbols='v = "vector(n)"\ni = "index(n)"',

@@ -90,6 +90,24 @@ def valid_point(subs, where, kinks: Kinks | None, pointwise: bool) -> bool:
     return True
 
 
+def _real_domain(entries, subs) -> bool:
+    """Whether every square root (fractional power) has a nonnegative and every log a positive argument
+    at the point: the claims are about real numbers, and sympy's complex arithmetic would otherwise make
+    sqrt(x*y) = sqrt(x)*sqrt(y) "fail" at x = y = -1 through i*i = -1.  Undecided means outside."""
+    for e in entries:
+        for atom in e.atoms(sp.Pow, sp.log):
+            if isinstance(atom, sp.Pow):
+                if atom.exp.is_Rational and atom.exp.q != 1:
+                    value = atom.base.xreplace(subs)
+                    if not (value.is_number and value.is_nonnegative):
+                        return False
+            else:
+                value = atom.args[0].xreplace(subs)
+                if not (value.is_number and value.is_positive):
+                    return False
+    return True
+
+
 def onto_kink(subs: dict, kinks: Kinks | None, rng: random.Random, frozen=frozenset()) -> dict | None:
     """The point moved exactly onto one of the kinks (solving the switch for one symbol it is linear in;
     never an entry of a mask, a +-1 label or a positive-definite matrix, which one value would take off
@@ -130,7 +148,7 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.
             subs, _ = draw_point(instance, rng, mode)
             if plan.on_kinks and attempt % 3 == 2:
                 subs = onto_kink(subs, kinks, rng, _frozen(instance)) or subs
-            if not valid_point(subs, where, kinks, plan.on_kinks):
+            if not valid_point(subs, where, kinks, plan.on_kinks) or not _real_domain(left + right, subs):
                 continue
             if prefer is not None and attempt < attempts // 2 and not prefer(subs):
                 continue
