@@ -24,7 +24,6 @@ The draws depend on the seed, the claim's content key and the shape, never on th
 from __future__ import annotations
 
 import itertools
-from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -176,24 +175,8 @@ def claim_integers(claim, dims: dict) -> set[int]:
 
 def _integer(node: Node, dims: dict) -> int | None:
     """The value of an integer expression of numbers and dimensions, or None."""
-    value = _evaluate(node, dims)
-    return int(value) if value is not None and value.denominator == 1 else None
-
-
-def _evaluate(node: Node, dims: dict) -> Fraction | None:
-    if node.op == "num":
-        return Fraction(node.value)
-    if node.op == "name":
-        return Fraction(dims[node.value]) if node.value in dims else None
-    parts = [_evaluate(a, dims) for a in node.args]
-    if any(p is None for p in parts):
-        return None
-    if node.op == "neg":
-        return -parts[0]
-    if node.op in ("add", "sub", "mul") and len(parts) == 2:
-        a, b = parts
-        return a + b if node.op == "add" else a - b if node.op == "sub" else a * b
-    return None
+    value = _as_sympy(node, dims, {})
+    return int(value) if value is not None and value.is_Integer else None
 
 
 def _same_size_groups(sizes: dict[str, int]) -> list[list[str]]:
