@@ -99,8 +99,16 @@ rhs = "softmax(t) - y"
 def test_a_piecewise_claim_is_said_to_hold_on_its_region_only():
     result = verdict_of('[symbols]\ns = "real"\nsc = "real"\n[check]\nlhs = "diff(Max(0, 1 - s + sc), s)"\nrhs = "-1"\n')
     assert result.verdict == "refuted"
-    assert result.diagnosis.side_condition.startswith("holds only where")
+    assert result.diagnosis.side_condition.startswith("holds only on the branch where")
     assert "0" in result.diagnosis.side_condition
+    assert "not examined where a switch is exactly 0" in result.diagnosis.side_condition
+
+
+def test_a_region_reads_as_a_positive_switch():
+    # relu(x) = x holds for x >= 0; the region said "(-x < 0)" and left the kink unmentioned
+    result = verdict_of('[symbols]\nx = "real"\n[check]\nlhs = "relu(x)"\nrhs = "x"\n')
+    assert result.verdict == "refuted"
+    assert "where (x > 0)" in result.diagnosis.side_condition
 
 
 def test_counterexamples_prefer_small_integers():

@@ -275,3 +275,41 @@ def test_a_claim_wrong_at_one_index_beyond_the_proof_shapes_and_for_one_kind_of_
     medium shape with a stand-in that is not odd shows it."""
     symbols = 'v = "vector(n)"\ni = "index(n)"\nf = "function"'
     assert claim(f"ind(i == {k})*(f(v[i]) + f(-v[i]))", "0", symbols=symbols).verdict == "refuted"
+
+
+# -- differences below float resolution ---------------------------------------------------------
+
+def test_a_difference_below_float_resolution_is_certified_at_an_agreeing_point():
+    # 1 - sigmoid(x) < 1e-17 for x > 40, and 1 - tanh(x) < 1e-17 for x > 20: in floats both sides are 1.0
+    # at every point, so the floats agreed and the claims were `confirmed`.  Without an exact proof, the
+    # agreeing points are certified at high precision.
+    sigmoid = claim("sigmoid(x)", "1", relation=">=", where="x > 40 and x < 60")
+    assert sigmoid.verdict == "refuted"
+    entry = sigmoid.counterexample.entries[0]
+    assert entry.lhs.startswith("0.9999999999999999999") and entry.rhs == "1.0"   # digits enough to see it
+    assert claim("tanh(x)", "1", where="x > 20").verdict == "refuted"
+    # the same mechanism leaves true claims alone
+    assert claim("sigmoid(x)", "1", relation="<", where="x > 40 and x < 60").verdict in PASSING
+    assert claim("tanh(x)", "1 - 2/(exp(2*x) + 1)", where="x > 20").verdict in PASSING
+
+
+def test_agreeing_points_are_certified_only_without_an_exact_proof(monkeypatch):
+    import verifier.verify as verify_module
+    calls = []
+    real = verify_module.certify_agreement
+    monkeypatch.setattr(verify_module, "certify_agreement", lambda plan, numeric: calls.append(1) or real(plan, numeric))
+    assert claim("sigmoid(x)", "1/(1 + exp(-x))").verdict == "proved"
+    assert not calls
+
+
+# -- a literal dimension 1 ------------------------------------------------------------------------
+
+def test_a_one_by_one_matrix_is_a_scalar_on_both_sides_of_a_claim():
+    # `*` collapses a 1 x 1 product to a scalar; a side that is a 1 x 1 matrix some other way (outer) was
+    # then "ill-typed" against it, so true claims at a literal dimension 1 failed
+    one = 'x = "vector(1)"\ny = "vector(1)"'
+    assert claim("outer(x, x)", "x*x.T", symbols=one).verdict == "proved"
+    assert claim("outer(x, y)", "x.T*y", symbols=one).verdict == "proved"
+    assert claim("outer(x, x)", "2*x*x.T", symbols=one).verdict == "refuted"
+    # only a literal 1: at a symbolic size the shapes differ
+    assert claim("outer(x, y)", "x.T*y", symbols='x = "vector(n)"\ny = "vector(n)"').verdict == "ill-typed"

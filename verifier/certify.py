@@ -104,7 +104,8 @@ def _judge(plan, a, b, left, right, bits, projected, *, final: bool) -> Certific
         verdict = _decide(d, relation, _iv(low), _iv(high), scale, bits, final)
         if verdict == "differs":
             rel = abs(mpmath.mpf(d.mid)) / max(_magnitude(x), _magnitude(y), mpmath.mpf(10) ** -300)
-            bad.append((k, midpoint_text(x), midpoint_text(y), mpmath.nstr(rel, 3)))
+            digits = _digits(rel)
+            bad.append((k, midpoint_text(x, digits), midpoint_text(y, digits), mpmath.nstr(rel, 3)))
         elif verdict == "open":
             open_entries += 1
     if bad:
@@ -131,6 +132,14 @@ def _decide(d, relation, low, high, scale, bits, final) -> str:
         violated = d.b <= 0 if relation == ">" else d.b < 0
         holds = d.a > 0 if relation == ">" else d.a >= 0
     return "differs" if violated else "agrees" if holds else "open"
+
+
+def _digits(relative) -> int:
+    """Digits that show two sides apart: 12, or enough for a difference below float resolution
+    (1 - sigmoid(50) needs 25), at most 80."""
+    if relative <= 0 or relative >= mpmath.mpf(10) ** -9:
+        return 12
+    return min(80, int(-mpmath.log10(relative)) + 4)
 
 
 def _iv(value: Fraction):

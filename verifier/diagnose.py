@@ -327,8 +327,17 @@ def _region(entries) -> str | None:
     holding = [p for p in kinks.patterns() if all(is_zero(kinks.resolve(e, p)) for e in entries)]
     if not holding or len(holding) == 2 ** len(kinks.switches):
         return None
-    signs = [" and ".join(f"{s} {'>' if v > 0 else '<'} 0" for s, v in zip(kinks.switches, p)) for p in holding]
-    return "holds only where " + " or ".join(f"({s})" for s in signs[:3]) + (" ..." if len(signs) > 3 else "")
+    signs = [" and ".join(_sign_text(s, v) for s, v in zip(kinks.switches, p)) for p in holding]
+    branches = "the branch" if len(signs) == 1 else "the branches"
+    return (f"holds only on {branches} where " + " or ".join(f"({s})" for s in signs[:3])
+            + (" ..." if len(signs) > 3 else "") + " (not examined where a switch is exactly 0)")
+
+
+def _sign_text(switch, sign) -> str:
+    """`x > 0` rather than `-x < 0`."""
+    if switch.could_extract_minus_sign():
+        switch, sign = -switch, -sign
+    return f"{switch} {'>' if sign > 0 else '<'} 0"
 
 
 def _difference(residuals) -> str | None:

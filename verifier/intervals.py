@@ -439,4 +439,5 @@ INTERVAL = IntervalOps()
 
 def midpoint_text(x, digits: int = 12) -> str:
     v = raw(value_of(x))
-    return mpmath.nstr(mpmath.mpf(v.mid), digits)
+    with mpmath.workprec(max(iv.prec, 53)):    # the interval's precision: 1 - 1e-23 is not 1.0
+        return mpmath.nstr(mpmath.mpf(v.mid), digits)

@@ -49,6 +49,7 @@ MIN_COMPARED = 8            # comparisons per step below which the numbers decid
 MAX_CERTIFICATIONS = 10_000 # float disagreements certified per step in full mode: cheap (one exact pass per
                             # entry), and certifying every one keeps the counts independent of float noise
 LARGE_CERTIFICATIONS = 2    # at projected (large) shapes, where one costs seconds
+AGREEMENT_CERTIFICATIONS = 64  # float agreements per step kept for `certify_agreement` (full mode only)
 MIN_POINTS = 16             # regular points per claim at least, spread over its shapes and stand-ins
 SHOWN_ENTRIES = 4           # worst entries shown in a counterexample
 
@@ -67,6 +68,7 @@ class StepNumeric:
     certifications: int = 0
     large_certifications: int = 0
     near_ties: int = 0           # strict inequalities whose sides met within float resolution
+    agreed: list = field(default_factory=list)   # (dims, indices, values, stand-in) of float agreements
 
 
 @dataclass
@@ -203,6 +205,8 @@ def _compare_step(plan, state, values, function, directions, dims, indices) -> s
         bad |= error > TOLERANCE["informative"] * max(scale, 1.0)  # too imprecise to mean anything: certify
     if not bad.any():
         state.compared += 1
+        if directions is None and len(state.agreed) < AGREEMENT_CERTIFICATIONS:
+            state.agreed.append((dims, indices, values, function))
         tight = tol <= TOLERANCE["informative"] * scale   # only comparisons precise relative to the side
         if claim.relation == "=" and not has_stated_precision(a, b) and scale > 0 and tight.any():
             state.max_relative = max(state.max_relative, float(np.max(np.abs(diff[tight]))) / scale)
@@ -223,6 +227,29 @@ def _compare_step(plan, state, values, function, directions, dims, indices) -> s
         state.certified_noise += 1
         return None
     return f"undecided by interval arithmetic ({certificate.reason})"
+
+
+def certify_agreement(plan: Plan, outcome: NumericOutcome) -> int:
+    """Certify the float agreements of a claim that no exact proof covers, at high precision.
+
+    Floats cannot see a difference below their resolution: 1 - sigmoid(50) and 1 - tanh(21) are 0.0 in
+    floats, so `sigmoid(x) >= 1` for 40 < x < 60 agreed at every point.  Interval arithmetic at the exact
+    point sees it.  Work-bounded: the first AGREEMENT_CERTIFICATIONS agreements per step at full shapes, in
+    the order they were drawn.  A certified difference becomes the step's counterexample; an agreement or
+    an undecided point changes nothing.  Returns the number of points certified."""
+    done = 0
+    for state in outcome.steps:
+        agreed, state.agreed = state.agreed, []
+        if state.counterexample is not None:
+            continue
+        for dims, indices, values, function in agreed:
+            done += 1
+            certificate = certify(plan, state.index, values, function)
+            if certificate.status == "differs":
+                state.counterexample = make_counterexample(plan, state.index, dims, indices, values, function,
+                                                           certificate, None)
+                break
+    return done
 
 
 def _largest_array(plan, dims) -> int:

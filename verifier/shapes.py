@@ -289,7 +289,7 @@ def check_claim_shapes(claim: Claim) -> list[tuple]:
         if shape == BOOL:
             raise ShapeError(node.text, "a side of the claim is a condition, not a value")
         broadcast = claim.relation != "=" and () in (shape, shapes[0])  # x < 0 entry by entry
-        if i and shape != shapes[0] and not broadcast:
+        if i and collapse(shape) != collapse(shapes[0]) and not broadcast:   # 1 x 1 is a scalar, as in `*`
             what = "the right side" if not claim.chain else f"step {i}"
             raise ShapeError(f"{claim.steps[0].text} = {node.text}",
                              f"the left side is {fmt_shape(shapes[0])} but {what} is {fmt_shape(shape)}")

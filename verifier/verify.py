@@ -8,7 +8,8 @@ here: the per-claim --timeout of the worker is the only clock.
 Combining the engines (a difference counts only when certified):
   symbolic 0 everywhere + numbers agree at enough points  -> proved (for every dimension when the
                                                              index-notation engine also reduces it to 0)
-  symbolic inconclusive + numbers agree at enough points  -> confirmed
+  symbolic inconclusive + numbers agree at enough points  -> confirmed (once the agreeing points at full
+                                                             shapes are certified at high precision too)
   a certified counterexample, not contradicted             -> refuted
   one engine says 0, the other a certified difference      -> engine-disagreement (never passing);
                                                              so does a proof for every dimension against any
@@ -28,7 +29,7 @@ from .diagnose import diagnose as make_diagnosis
 from .errors import EvaluationError, ShapeError, VerifierError
 from .every_dimension import prove_every_dimension
 from .model import Claim, NumericEvidence, NumericStep, Result
-from .numeric_check import MIN_COMPARED, check_numeric
+from .numeric_check import MIN_COMPARED, certify_agreement, check_numeric
 from .plan import Plan, Settings, make_plan, with_dimension_cases, without_large_shape
 from .shapes import check_claim_shapes, shape_text
 from .symbolic_check import check_symbolic
@@ -60,6 +61,9 @@ def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = Tr
             plan = with_dimension_cases(plan)
         steps, shapes, sym_ce = check_symbolic(plan)
         numeric = check_numeric(plan)
+        if sym_ce is None and not (every is not None and every.proved) \
+                and not all(s.verdict == "proved" for s in steps):
+            certify_agreement(plan, numeric)   # no exact proof: are the agreeing floats hiding a difference?
         sym_check = _recheck(plan, sym_ce) if sym_ce is not None else None
     except (EvaluationError, VerifierError) as exc:
         return Result(**base, verdict="error", message=f"{claim.path}: {exc}", seconds=_since(start))
