@@ -313,3 +313,14 @@ def test_a_one_by_one_matrix_is_a_scalar_on_both_sides_of_a_claim():
     assert claim("outer(x, x)", "2*x*x.T", symbols=one).verdict == "refuted"
     # only a literal 1: at a symbolic size the shapes differ
     assert claim("outer(x, y)", "x.T*y", symbols='x = "vector(n)"\ny = "vector(n)"').verdict == "ill-typed"
+
+
+# -- thin branches ----------------------------------------------------------------------------------
+
+def test_a_thin_branch_of_a_polynomial_switch_is_visited():
+    # relu(1e-9 - (x - 1/3)^2) is positive only on a width of 6e-5 around 1/3: random points miss it, a
+    # point between the switch's two real roots (isolated exactly) does not
+    thin = claim("relu(1e-9 - (x - 1/3)**2)", "0")
+    assert thin.verdict == "refuted"
+    assert thin.counterexample.point == {"x": "1/3"}
+    assert claim("relu(-1e-9 - (x - 1/3)**2)", "0").verdict == "proved"   # no branch where it is positive

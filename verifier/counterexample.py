@@ -108,20 +108,56 @@ def _real_domain(entries, subs) -> bool:
     return True
 
 
-def onto_kink(subs: dict, kinks: Kinks | None, rng: random.Random, frozen=frozenset()) -> dict | None:
-    """The point moved exactly onto one of the kinks (solving the switch for one symbol it is linear in;
-    never an entry of a mask, a +-1 label or a positive-definite matrix, which one value would take off
-    its set)."""
-    if not kinks or not kinks.switches:
-        return None
-    switch = kinks.switches[rng.randrange(len(kinks.switches))]
+MAX_SWITCH_DEGREE = 8     # polynomial switches whose real roots are isolated exactly (a bound on the work)
+
+
+def _univariate(switch, subs: dict, frozen):
+    """(symbol, the point without it, the switch as a polynomial in it) for each symbol in which the switch,
+    with the other symbols at the point, is a polynomial with rational coefficients (never an entry of a
+    mask, a +-1 label or a positive-definite matrix, which one value would take off its set)."""
     for symbol in sorted(switch.free_symbols - frozen, key=sp.default_sort_key):
         rest = {k: v for k, v in subs.items() if k != symbol}
         reduced = sp.expand(switch.xreplace(rest))
-        if reduced.free_symbols == {symbol} and reduced.is_polynomial(symbol) and sp.degree(reduced, symbol) == 1:
-            value = sp.solve(reduced, symbol)[0]
-            if value.is_Rational and not (symbol.is_positive and value <= 0):
-                return {**rest, symbol: value}
+        if reduced.free_symbols == {symbol} and reduced.is_polynomial(symbol):
+            poly = sp.Poly(reduced, symbol)
+            if 1 <= poly.degree() <= MAX_SWITCH_DEGREE and all(c.is_Rational for c in poly.all_coeffs()):
+                yield symbol, rest, poly
+
+
+def _allowed(symbol, value) -> bool:
+    return not (symbol.is_positive and value <= 0)
+
+
+def onto_kink(subs: dict, kinks: Kinks | None, rng: random.Random, frozen=frozenset()) -> dict | None:
+    """The point moved exactly onto one of the kinks: a rational root of the switch in one symbol (a root
+    of a linear switch, or of a polynomial one such as (3x - 1)^2, which touches 0 without changing sign
+    and so is never bracketed by sampling)."""
+    if not kinks or not kinks.switches:
+        return None
+    switch = kinks.switches[rng.randrange(len(kinks.switches))]
+    for symbol, rest, poly in _univariate(switch, subs, frozen):
+        roots = sorted((r for r in poly.ground_roots() if _allowed(symbol, r)), key=sp.default_sort_key)
+        if roots:
+            return {**rest, symbol: roots[0] if len(roots) == 1 else roots[rng.randrange(len(roots))]}
+    return None
+
+
+def between_roots(subs: dict, kinks: Kinks | None, pick: int, frozen=frozenset()) -> dict | None:
+    """The point moved to a rational strictly between two neighbouring real roots of a polynomial switch in
+    one symbol (exact root isolation), so that a thin branch, such as relu(1e-9 - (x - 1/3)^2) > 0 on a
+    width of 6e-5, is visited however narrow it is.  `pick` (the attempt's number) chooses the switch and
+    the gap, so that the seeded stream of points is the same with or without such switches."""
+    if not kinks or not kinks.switches:
+        return None
+    switch = kinks.switches[pick % len(kinks.switches)]
+    for symbol, rest, poly in _univariate(switch, subs, frozen):
+        if poly.degree() < 2:
+            continue
+        bounds = [interval for interval, _ in poly.intervals()]   # disjoint, sorted, one real root each
+        gaps = [(high + low) / 2 for (_, high), (low, _) in zip(bounds, bounds[1:])]
+        gaps = [sp.Rational(t) for t in gaps if poly.eval(t) != 0 and _allowed(symbol, t)]
+        if gaps:
+            return {**rest, symbol: gaps[pick // len(kinks.switches) % len(gaps)]}
     return None
 
 
@@ -148,6 +184,8 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.
             subs, _ = draw_point(instance, rng, mode)
             if plan.on_kinks and attempt % 3 == 2:
                 subs = onto_kink(subs, kinks, rng, _frozen(instance)) or subs
+            elif attempt % 3 == 1:
+                subs = between_roots(subs, kinks, attempt // 3, _frozen(instance)) or subs
             if not valid_point(subs, where, kinks, plan.on_kinks) or not _real_domain(left + right, subs):
                 continue
             if prefer is not None and attempt < attempts // 2 and not prefer(subs):
