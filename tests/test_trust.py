@@ -324,3 +324,32 @@ def test_a_thin_branch_of_a_polynomial_switch_is_visited():
     assert thin.verdict == "refuted"
     assert thin.counterexample.point == {"x": "1/3"}
     assert claim("relu(-1e-9 - (x - 1/3)**2)", "0").verdict == "proved"   # no branch where it is positive
+
+
+# -- claims about every function ------------------------------------------------------------------
+
+FUNCTIONS = 'x = "real"\nf = "function"\ng = "function"\nh = "function"'
+
+
+def test_a_claim_about_every_function_is_refuted_by_a_polynomial_through_chosen_values():
+    # the six stand-ins are all small near 0, so these held for every one of them and were `confirmed`
+    big = claim("Abs(f(0))", "3", symbols=FUNCTIONS, relation="<")
+    assert big.verdict == "refuted"
+    assert big.counterexample.function.startswith("f=poly(")
+    assert claim("f(x)", "x**4 + 10", symbols=FUNCTIONS, relation="<=").verdict == "refuted"
+    assert claim("Abs(g(1) - h(1))", "0", symbols=FUNCTIONS, relation=">").verdict == "refuted"   # g = h
+    assert claim("fprime(0)", "f(1) - f(0)", symbols=FUNCTIONS).verdict == "refuted"
+    # true for every function: never refuted (a polynomial is a function like any other)
+    assert claim("f(x)**2", "0", symbols=FUNCTIONS, relation=">=").verdict in PASSING
+    assert claim("diff(f(x**2), x)", "2*x*fprime(x**2)", symbols=FUNCTIONS).verdict == "proved"
+    assert claim("Abs(f(x) - f(x))", "0", symbols=FUNCTIONS).verdict in PASSING
+
+
+def test_the_polynomial_has_exactly_the_chosen_values_and_derivatives():
+    from verifier.jets import _label
+    from verifier.standins import standin
+    t = sp.Symbol("t")
+    conditions = {(sp.Integer(0), 0): sp.Integer(5), (sp.Integer(0), 2): sp.Integer(-3),
+                  (sp.Integer(2), 1): sp.Rational(1, 2)}
+    p = standin(_label(conditions))(t)
+    assert p.subs(t, 0) == 5 and sp.diff(p, t, 2).subs(t, 0) == -3 and sp.diff(p, t).subs(t, 2) == sp.Rational(1, 2)

@@ -16,6 +16,7 @@ import mpmath
 import sympy as sp
 from mpmath import iv
 
+from .jets import jet_choices
 from .model import Counterexample, EntryValue
 from .proof import Kinks, certified_sign, certified_value
 from .standins import instantiate_functions
@@ -193,7 +194,8 @@ def search(instance: Instance, lhs, rhs, *, step: int, where, plan, rng: random.
         except (TypeError, ValueError, ZeroDivisionError):  # sympy cannot decide a condition at this point
             continue
         tried += 1
-        for choice in choices:
+        jets = jet_choices(plan.claim, left + right, subs, f"{plan.seed}|jets|{step}|{tried}") if has_generic else ()
+        for choice in [*choices, *jets]:
             try:
                 bad = _violations(left, right, subs, choice, relation, lhs, bands)
             except (TypeError, ValueError, ZeroDivisionError):

@@ -24,8 +24,9 @@ FIXED = {
     "cubic": lambda x: x**3 / 3 - x / 2,
 }
 FAMILIES = {
-    # c0 + c1 x + c2 x^2 + c3 x^3: no symmetry, turning points for the drawn signs
-    "poly": lambda c, x: c[0] + c[1] * x + c[2] * x**2 + c[3] * x**3,
+    # c0 + c1 x + c2 x^2 + c3 x^3: no symmetry, turning points for the drawn signs (any number of
+    # coefficients: the polynomials that `jets` builds through chosen values and derivatives)
+    "poly": lambda c, x: sum(ck * x**k for k, ck in enumerate(c)),
     # a sin(b x + c) + d x^2: no symmetry, not monotone, not polynomial
     "wave": lambda c, x: c[0] * sp.sin(c[1] * x + c[2]) + c[3] * x**2,
 }
