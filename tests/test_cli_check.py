@@ -35,6 +35,7 @@ def test_check_prints_the_verdict_and_exits_by_it(args, code, verdict):
 def test_a_wrong_claim_shows_its_counterexample_and_a_reproduce_line_that_reproduces_it():
     out = run("check", "grad(x.T*A*x, x) = 2*A*x", "--symbols", "A: matrix(n, n), x: vector(n)", "--seed", "3")
     assert "Falsifying example" in out.output
+    assert "expected" not in out.output     # a one-line check states no expectation to fall short of
     line = next(l for l in out.output.splitlines() if l.startswith("Reproduce: "))
     argv = shlex.split(line[len("Reproduce: "):])
     assert argv[:2] == ["verify-derivations", "check"] and argv[-2:] == ["--seed", "3"]

@@ -13,7 +13,7 @@ import os
 import click
 
 from .model import FAILING, Result
-from .report import claim_entry, render_counterexample, reproduce_for
+from .report import ONE_LINE, claim_entry, render_counterexample, reproduce_for
 from .textsafe import terminal
 
 
@@ -38,7 +38,7 @@ def _paint(text: str, verdict: str, agrees: bool, color: bool) -> str:
 
 def render_verdict_line(result: Result, *, color: bool = False) -> str:
     """`refuted      ce.grad-as-y  <- expected holds  (cached)`: the verdict padded to 12 columns."""
-    if result.agrees:
+    if result.agrees or result.path == ONE_LINE:   # a one-line check states no expectation of its own
         flag = ""
     elif result.claim is None and result.verdict == "error":
         flag = "  <- not verified"
@@ -64,7 +64,8 @@ def render_block(result: Result, *, seed: int, color: bool = False) -> list[str]
     entry = claim_entry(result)
     details = entry["details"]
     expected = "as expected" if result.agrees else f"NOT as expected: expected {result.expect or 'holds'}"
-    head = f"___ {terminal(result.id)}: {result.verdict} ({expected}) ___"
+    head = (f"___ {terminal(result.id)}: {result.verdict} ___" if result.path == ONE_LINE
+            else f"___ {terminal(result.id)}: {result.verdict} ({expected}) ___")
     lines = [_paint(head, result.verdict, result.agrees, color), f"file: {terminal(result.path)}"]
     lines.extend(_as_written(entry))
     lines.extend(_reasons(result, entry))
