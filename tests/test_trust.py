@@ -353,3 +353,26 @@ def test_the_polynomial_has_exactly_the_chosen_values_and_derivatives():
                   (sp.Integer(2), 1): sp.Rational(1, 2)}
     p = standin(_label(conditions))(t)
     assert p.subs(t, 0) == 5 and sp.diff(p, t, 2).subs(t, 0) == -3 and sp.diff(p, t).subs(t, 2) == sp.Rational(1, 2)
+
+
+# -- inequalities under a linear `where` ------------------------------------------------------------
+
+def test_a_linear_where_is_built_into_an_inequality_with_slack_variables():
+    # Max(0, 1 - s + sc) > 0 wherever s <= sc: with sc = s + t, t >= 0, it is Max(0, 1 + t) = 1 + t > 0
+    assert claim("Max(0, 1 - s + sc)", "0", symbols='s = "real"\nsc = "real"', relation=">",
+                 where="s <= sc").verdict == "proved"
+    assert claim("x*y", "0", symbols='x = "real"\ny = "real"', relation=">=", where="x >= 0 and y >= x").verdict == "proved"
+    # the slack never proves what `where` does not give
+    assert claim("Max(0, 1 - s + sc)", "0", symbols='s = "real"\nsc = "real"', relation=">",
+                 where="s <= sc + 2").verdict == "refuted"
+    assert claim("x*y", "0", symbols='x = "real"\ny = "real"', relation=">=", where="x >= 0 and y >= x - 1").verdict == "refuted"
+
+
+def test_slack_substitution_covers_every_point_of_where():
+    from verifier.symbolic_check import with_slack
+    x, y = sp.symbols("x y", real=True)
+    where = sp.And(x >= 0, y > 2 * x + 1)
+    out = with_slack(x + y, where)
+    slack = sorted(out.free_symbols, key=str)
+    assert x not in out.free_symbols and y not in out.free_symbols and len(slack) == 2
+    assert slack[0].is_nonnegative and slack[1].is_positive

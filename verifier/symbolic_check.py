@@ -131,11 +131,47 @@ def _decide(residual, relation, band, where, pointwise) -> Outcome:
         return prove_zero(residual, where, pointwise=pointwise)
     if sp.count_ops(residual) > SIGN_OPS:
         return Outcome(False, "too large for a symbolic sign test")
-    simplified = sp.simplify(residual)
-    sign_ok = {"<": simplified.is_negative, "<=": simplified.is_nonpositive,
-               ">": simplified.is_positive, ">=": simplified.is_nonnegative}[relation]
     side = "negative" if relation[0] == "<" else "positive"
-    return Outcome(bool(sign_ok), f"lhs - rhs is {side} by sympy's assumptions")
+    if _has_sign(sp.simplify(residual), relation):
+        return Outcome(True, f"lhs - rhs is {side} by sympy's assumptions")
+    slacked = with_slack(residual, where)
+    if slacked is not None and sp.count_ops(slacked) <= SIGN_OPS and _has_sign(sp.simplify(slacked), relation):
+        return Outcome(True, f"lhs - rhs is {side} by sympy's assumptions, `where` written with slack variables")
+    return Outcome(False, f"sympy's assumptions do not decide the sign of lhs - rhs")
+
+
+def _has_sign(expr, relation) -> bool:
+    return bool({"<": expr.is_negative, "<=": expr.is_nonpositive,
+                 ">": expr.is_positive, ">=": expr.is_nonnegative}[relation])
+
+
+def with_slack(expr, where):
+    """expr with `where`'s linear inequalities built in: for a conjunct a <= b (a < b) in which b - a is
+    c*v + rest for a real symbol v (c a nonzero rational, v not in rest), v is replaced by (t - rest)/c with
+    a fresh t >= 0 (t > 0).  Every point where `where` holds is such a point for some t, so a sign that
+    holds for every t (and the other symbols) holds wherever `where` does; constraints the substitution
+    drops (v's own positivity) only make a proof harder.  None when no conjunct is of that form."""
+    if where is None or where in (sp.true, sp.false):
+        return None
+    conjuncts = where.args if isinstance(where, sp.And) else (where,)
+    subs: dict = {}
+    slacks: set = set()
+    for rel in conjuncts:
+        if not isinstance(rel, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            continue
+        gap = sp.expand((rel.gts - rel.lts).xreplace(subs))   # >= 0, or > 0 for a strict inequality
+        strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
+        for v in sorted(gap.free_symbols - slacks, key=sp.default_sort_key):
+            c = gap.coeff(v)
+            rest = sp.expand(gap - c * v)
+            if c.is_Rational and c != 0 and v not in rest.free_symbols and v.is_real:
+                name = f"_slack{len(slacks)}"
+                t = sp.Symbol(name, positive=True) if strict else sp.Symbol(name, nonnegative=True)
+                value = (t - rest) / c
+                subs = {k: e.xreplace({v: value}) for k, e in subs.items()} | {v: value}
+                slacks.add(t)
+                break
+    return expr.xreplace(subs) if subs else None
 
 
 SIGN_OPS = 120  # count_ops up to which an inequality's residual is simplified for a sign test
