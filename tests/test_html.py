@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import make_claim, make_project, write_claim
+from helpers import make_claim, make_project
 from verifier.cli import main
 from verifier.mathml import LatexError, to_mathml
 from verifier.report import make_report, render_html

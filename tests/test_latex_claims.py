@@ -95,7 +95,10 @@ def test_python_and_latex_expressions_mix_in_one_file():
     ("latex = 'x = 1'\nrelation = \"<\"", "check", "not latex and relation"),
     ("latex = '\\frac{d}{dx} \\sigma(x'", "check.latex", "ends too early"),
     ("latex = 'x_1 = 1'", "check.latex", "neither a declared name"),
-    ("latex = '0 < \\sigma(x) < 1'", "check.latex", "several relations"),
+    ("steps = [\"0\", \"x\", \"1\"]\nrelations = [\"<\"]", "check.relations", "one relation per link"),
+    ("steps = [\"0\", \"x\", \"1\"]\nrelations = [\"<\", \"!=\"]", "check.relations", "unknown relation"),
+    ("lhs = \"x\"\nrhs = \"1\"\nrelations = [\"<\"]", "check.relations", "relations go with steps"),
+    ("steps = [\"0\", \"x\", \"1\"]\nrelation = \"<\"", "check.relation", "one relation per link"),
     ("latex = 3", "check.latex", "expected a string"),
     ("lhs = '$x^$'\nrhs = \"1\"", "check.lhs", "ends too early"),
     ("steps = 5", "check.steps", "must be a list"),                 # looking for LaTeX must not trip on it

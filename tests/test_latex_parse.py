@@ -123,10 +123,13 @@ def test_relations_and_chains():
     assert relation == "<=" and steps == [python("sigmoid(x)"), python("1")]
     steps, relation = parse_latex_relation("x = t = L", SCOPE, path="c.toml", key="check.latex")
     assert relation == "=" and [s.value for s in steps] == ["x", "t", "L"]
+    steps, relation = parse_latex_relation(r"0 < \sigma(x) \le 1", SCOPE, path="c.toml", key="check.latex")
+    assert relation == ["<", "<="] and steps == [python("0"), python("sigmoid(x)"), python("1")]
+    steps, relation = parse_latex_relation(r"x = t \ge L", SCOPE, path="c.toml", key="check.latex")
+    assert relation == ["=", ">="]
 
 
 @pytest.mark.parametrize("text, message", [
-    (r"0 < \sigma(x) < 1", "several relations"),
     (r"\sigma(x)", "no relation"),
     (r"x \ne t", "cannot be the relation"),
     (r"x > 0 \wedge t > 0", "conditions"),

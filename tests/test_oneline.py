@@ -44,9 +44,13 @@ def test_an_equation_splits_at_its_top_level_relation(equation, sides, relation)
     assert split_relation(equation) == (sides, relation)
 
 
+def test_a_chain_with_an_inequality_gives_each_links_relation():
+    assert split_relation("0 < sigmoid(x) <= 1") == (["0", "sigmoid(x)", "1"], ["<", "<="])
+    assert claim_table("a = b < c")["check"] == {"steps": ["a", "b", "c"], "relations": ["=", "<"]}
+
+
 @pytest.mark.parametrize("equation, problem", [
-    ("sigmoid(x)", "no relation sign"), ("0 < sigmoid(x) < 1", "one relation"), ("a = b < c", "one relation"),
-    ("= b", "empty"),
+    ("sigmoid(x)", "no relation sign"), ("= b", "empty"), ("0 < < 1", "empty"),
 ])
 def test_an_equation_without_one_relation_is_one_clear_error(equation, problem):
     with pytest.raises(ClaimFileError) as err:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from .report import render_counterexample, reproduce_for
+from .report import link_sign, render_counterexample, reproduce_for
 from .textsafe import code, inline, terminal
 
 ERRORS = ("error", "timeout")
@@ -63,7 +63,7 @@ def _testcase(suite: ET.Element, c: dict) -> None:
     elif not c["agrees"]:
         body = [c["message"]] + ([f"diagnosis: {d['diagnosis']['summary']}"] if d["diagnosis"] else [])
         if d["counterexample"]:
-            body += render_counterexample(c["id"], d["counterexample"], d["kind"] == "chain",
+            body += render_counterexample(c["id"], d["counterexample"], d["kind"] == "chain", link=link_sign(d, d["counterexample"]["step"]),
                                           reproduce=reproduce_for(c, d["counterexample"]["seed"]))
         failure = ET.SubElement(case, "failure", type=c["verdict"], message=_xml(summary))
         failure.text = "\n".join(_xml(line) for line in body)

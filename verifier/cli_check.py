@@ -98,7 +98,9 @@ def _evidence(result) -> list[str]:
     """The evidence for any verdict: the message, each step's check, the numeric comparison, the fix."""
     lines = [f"  {terminal(result.message)}"] if result.message else []
     if len(result.steps) > 1:
-        lines += [f"  step ({s.index - 1}) = ({s.index}): {s.verdict}: {terminal(s.detail)}" for s in result.steps]
+        sign = (lambda i: result.claim.link_relation(i)) if result.claim is not None else (lambda i: "=")
+        lines += [f"  step ({s.index - 1}) {sign(s.index)} ({s.index}): {s.verdict}: {terminal(s.detail)}"
+                  for s in result.steps]
     n = result.numeric
     if n is not None:
         shapes = "; ".join(shape_text(d) for d in n.shapes) or "scalars"

@@ -132,7 +132,9 @@ class Builder:
     def expression(self, tree) -> Node:
         return self.build(tree.children[0])
 
-    def relation(self, tree) -> tuple[list[Node], str]:
+    def relation(self, tree) -> tuple[list[Node], str | list[str]]:
+        """The sides and the relation; for a chain with an inequality (`0 < \\sigma(x) < 1`) the list of
+        its links' relations."""
         chain = _single(tree.children[0], ("logic", "conj", "negation"))
         if chain is None or chain.data != "chain":
             self.fail("`and`, `or` and `not` belong in conditions, not in the claim itself", tree,
@@ -145,12 +147,9 @@ class Builder:
         bad = next((r for r in rels if r not in ("=", "<", "<=", ">", ">=")), None)
         if bad is not None:
             self.fail(f"`{bad}` cannot be the relation of a claim", tree, "= < \\le > \\ge")
-        if len(rels) > 1 and any(r != "=" for r in rels):
-            self.fail("a chain with an inequality (`0 < \\sigma(x) < 1`) states several relations; a claim "
-                      "holds one", tree, "one claim per inequality, or a chain of equalities `a = b = c`")
         if len(sides) > limits.MAX_STEPS:
             self.fail(f"more than {limits.MAX_STEPS} steps", tree)
-        return [self.build(s) for s in sides], rels[0]
+        return [self.build(s) for s in sides], rels if len(rels) > 1 and set(rels) != {"="} else rels[0]
 
     # -- recursive construction -------------------------------------------------------------
     def build(self, tree) -> Node:

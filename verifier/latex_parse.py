@@ -177,12 +177,12 @@ def parse_latex(text, scope: Scope, *, path: str = "<string>", key: str = "latex
 
 
 def parse_latex_relation(text, scope: Scope, *, path: str = "<string>", key: str = "check.latex"
-                         ) -> tuple[list[Node], str]:
+                         ) -> tuple[list[Node], str | list[str]]:
     """An equation, an inequality or a chain as the steps and the relation of a claim.
 
     `a = b` -> ([a, b], "="); `a \\le b` -> ([a, b], "<="); `a = b = c` -> ([a, b, c], "=").  A chain
-    with inequalities (`0 < \\sigma(x) < 1`) holds two claims and is refused with a message
-    saying so; UnsafeExpression (a ClaimFileError) for any malformed text.
+    with an inequality (`0 < \\sigma(x) < 1`, `a = b \\le c`) gives the relation of each link
+    (["<", "<"]); UnsafeExpression (a ClaimFileError) for any malformed text.
     """
     from .latex_build import Builder
     tree, body = parse_latex_tree(text, path=path, key=key)

@@ -26,7 +26,7 @@ from .parser import CONSTANTS, Scope, parse_expression
 from .shapes import ShapeEnv, infer_shape
 
 TOP_KEYS = {"id", "title", "claim", "expect", "source", "symbols", "let", "check", "note"}
-CHECK_KEYS = {"lhs", "rhs", "steps", "relation", "where", "latex"}
+CHECK_KEYS = {"lhs", "rhs", "steps", "relation", "relations", "where", "latex"}
 SOURCE_KEYS = {"seed", "quote", "reading", "lines", "confidence"}
 CONFIDENCES = ("high", "medium", "low")
 RELATIONS = ("=", "<", "<=", ">", ">=")
@@ -202,16 +202,17 @@ def parse_claim(data: dict, path: str) -> Claim:
     if not isinstance(check, dict):
         raise ClaimFileError(path, "check", "missing [check] table", expected="lhs and rhs, steps, or latex")
     steps, chain, relation = _parse_steps(check, scope, path, parse)
-    if chain and relation != "=":
-        raise ClaimFileError(path, "check.relation", "a derivation chain is a chain of equalities",
-                             text=relation, expected="`=` or lhs/rhs instead of steps")
+    relations = ()
+    if isinstance(relation, (list, tuple)):    # a chain with an inequality: one relation per link
+        relations = tuple(relation)
+        relation = next(r for r in relations if r != "=")
     where = check.get("where")
     if where is not None:
         where = parse(where, scope, path=path, key="check.where")
     return Claim(
         id=claim_id, title=_string(data, "title", path), statement=_string(data, "claim", path),
         path=path, steps=steps, chain=chain, relation=relation, where=where, expect=expect,
-        sources=_parse_sources(data.get("source", []), path), symbols=symbols, lets=lets,
+        sources=_parse_sources(data.get("source", []), path), symbols=symbols, lets=lets, relations=relations,
     )
 
 
@@ -450,18 +451,41 @@ def _parse_steps(check, scope, path, parse):
     """(steps, chain, relation) from lhs/rhs (+ relation), steps, or one LaTeX relation."""
     _no_unknown(check, CHECK_KEYS, path, "check")
     if "latex" in check:
-        others = sorted(k for k in ("lhs", "rhs", "steps", "relation") if k in check)
+        others = sorted(k for k in ("lhs", "rhs", "steps", "relation", "relations") if k in check)
         if others:
             raise ClaimFileError(path, "check", f"give either latex, or lhs and rhs, or steps, not latex and {others[0]}",
                                  expected="the relation inside the LaTeX: latex = '\\frac{d}{dx} f(x) = g(x)'")
         steps, relation = parse.relation(check["latex"], scope, path=path, key="check.latex")
         return tuple(steps), len(steps) > 2, relation
     steps, chain = _parse_python_steps(check, scope, path, parse)
+    if "relations" in check:
+        return steps, chain, _parse_relations(check, steps, path)
     relation = check.get("relation", "=")
     if relation not in RELATIONS:
         raise ClaimFileError(path, "check.relation", "unknown relation", text=str(relation),
                              expected=" ".join(RELATIONS))
+    if chain and relation != "=":
+        raise ClaimFileError(path, "check.relation", "a chain with an inequality gives one relation per link",
+                             text=relation, expected=f"relations = {['='] * (len(steps) - 1)} with your signs, "
+                             "or lhs/rhs instead of steps")
     return steps, chain, relation
+
+
+def _parse_relations(check, steps, path):
+    """`relations = ["<", "<"]` with `steps`: one relation per link; a chain of `=` only is written without it."""
+    relations = check["relations"]
+    if "steps" not in check or "relation" in check:
+        raise ClaimFileError(path, "check.relations", "relations go with steps (one per link), not with "
+                             + ("relation" if "relation" in check else "lhs and rhs"),
+                             expected="steps = [a, b, c] and relations = [\"<\", \"<=\"]")
+    if not isinstance(relations, list) or len(relations) != len(steps) - 1:
+        raise ClaimFileError(path, "check.relations", "one relation per link of the chain", text=str(relations),
+                             expected=f"a list of {len(steps) - 1} relations for {len(steps)} steps")
+    bad = next((r for r in relations if r not in RELATIONS), None)
+    if bad is not None:
+        raise ClaimFileError(path, "check.relations", "unknown relation", text=str(bad),
+                             expected=" ".join(RELATIONS))
+    return list(relations) if any(r != "=" for r in relations) else "="
 
 
 def _parse_python_steps(check, scope, path, parse):

@@ -68,12 +68,17 @@ class Claim:
     path: str
     steps: tuple[Node, ...]          # (lhs, rhs) for an equality, or the derivation chain
     chain: bool = False              # True when the file gave `steps`
-    relation: str = "="
+    relation: str = "="              # the relation of an equality or inequality (the first inequality of a chain)
     where: Node | None = None
     expect: str | None = None
     sources: tuple[Source, ...] = ()
     symbols: tuple[SymbolSpec, ...] = ()
     lets: tuple[tuple[str, Node], ...] = ()
+    relations: tuple[str, ...] = ()  # one per link of a chain with an inequality (`0 < sigmoid(x) < 1`)
+
+    def link_relation(self, step: int) -> str:
+        """The relation between steps step-1 and step."""
+        return self.relations[step - 1] if self.relations else self.relation
 
     @property
     def dims(self) -> list[str]:

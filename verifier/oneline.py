@@ -63,10 +63,8 @@ def split_relation(equation: str) -> tuple[list[str], str]:
                              expected="an equation `a = b`, a chain `a = b = c` or an inequality `a < b`")
     if any(not p.strip() for p in parts):
         raise ClaimFileError(WHERE, "EQUATION", "a side is empty", text=equation)
-    if len(set(signs)) > 1 or (signs[0] != "=" and len(signs) > 1):
-        raise ClaimFileError(WHERE, "EQUATION", "one claim has one relation: a chain of `=`, or a single "
-                             "inequality", text=equation,
-                             expected="`0 < sigmoid(x)` and `sigmoid(x) < 1` checked one at a time")
+    if len(signs) > 1 and set(signs) != {"="}:   # a chain with an inequality: the relation of each link
+        return [p.strip() for p in parts], signs
     return [p.strip() for p in parts], signs[0]
 
 
@@ -82,7 +80,9 @@ def claim_table(equation: str, *, symbols: str | None = None, where: str | None 
     else:
         sides, relation = split_relation(equation)
         data["check"] = {"steps": sides} if len(sides) > 2 else {"lhs": sides[0], "rhs": sides[1]}
-        if relation != "=":
+        if isinstance(relation, list):
+            data["check"]["relations"] = relation
+        elif relation != "=":
             data["check"]["relation"] = relation
     if where:
         data["check"]["where"] = where

@@ -70,6 +70,8 @@ def claim_entry(r: Result) -> dict:
             "diagnosis": asdict(r.diagnosis) if r.diagnosis else None,
         },
     }
+    if c is not None and c.relations:   # a chain with an inequality: the relation of each link
+        entry["details"]["relations"] = list(c.relations)
     if getattr(r, "cached", False):  # served from the result cache; absent on a fresh verdict
         entry["cached"] = True
     return entry
@@ -137,12 +139,45 @@ def relation_latex(relation: str | None) -> str:
     return {"=": "=", "<": "<", "<=": r"\le", ">": ">", ">=": r"\ge"}[relation or "="]
 
 
-def render_counterexample(claim_id: str, ce: dict, chain: bool, *, reproduce: str | None = None):
+def link_sign(details: dict, step: int) -> str:
+    """The relation between steps step-1 and step of a chain: `=`, or a link's inequality."""
+    relations = details.get("relations")
+    return relations[step - 1] if relations else "="
+
+
+def step_label(details: dict, index: int) -> str:
+    """`step (0) = (1)` (`step (1) <= (2)` in a chain with an inequality), or `lhs - rhs`."""
+    if details["kind"] != "chain":
+        return "lhs - rhs"
+    return f"step ({index - 1}) {link_sign(details, index)} ({index})"
+
+
+def numeric_steps(details: dict) -> list[tuple[str, int, str, str]]:
+    """What the numeric cross-check saw at each step, for the Markdown and HTML reports alike:
+    (label, comparisons, "certified" | "agreement" | "held", the agreement bound or the relation)."""
+    n = details["numeric"]
+    ce = n["counterexample"]
+    rows = []
+    for step in n["steps"]:
+        index = step["index"]
+        relation = link_sign(details, index) if details["kind"] == "chain" else details["relation"] or "="
+        if ce and ce["step"] == index:
+            seen, what = "certified", ""
+        elif relation == "=":
+            seen, what = "agreement", step["agreement"]
+        else:
+            seen, what = "held", relation
+        rows.append((step_label(details, index), step["compared"], seen, what))
+    return rows
+
+
+def render_counterexample(claim_id: str, ce: dict, chain: bool, *, reproduce: str | None = None,
+                          link: str = "="):
     """A falsifying example the way Hypothesis prints one: header, values, how to reproduce.
 
     ``reproduce`` is the command (``reproduce_for``); without it the claim is selected by id.
     """
-    where = f"step ({ce['step'] - 1}) = ({ce['step']}), " if chain else ""
+    where = f"step ({ce['step'] - 1}) {link} ({ce['step']}), " if chain else ""
     shape = shape_text({**ce["shape"], **ce["indices"]})
     yield f"Falsifying example ({where}{shape}{', ' + ce['function'] if ce['function'] else ''}):"
     for name, value in ce["point"].items():

@@ -9,8 +9,21 @@ from __future__ import annotations
 
 from .latex import render_name
 from .mathml import LatexError, to_mathml
-from .report import (_anchor, falsifying_values, is_wrong, mark, relation_latex, render_counterexample,
-                     reproduce_for, reason, source_place, wrong_claims)
+from .report import (
+    _anchor,
+    falsifying_values,
+    is_wrong,
+    link_sign,
+    mark,
+    numeric_steps,
+    reason,
+    relation_latex,
+    render_counterexample,
+    reproduce_for,
+    source_place,
+    step_label,
+    wrong_claims,
+)
 from .shapes import shape_text
 from .textsafe import html_text as esc
 
@@ -135,7 +148,7 @@ def _section(c: dict, seed: int):
 
 def _claim_math(d: dict) -> str:
     if d["kind"] == "chain":
-        rows = " \\\\ ".join(("& " if i == 0 else "&= ") + tex + rf" && \text{{({i})}}"
+        rows = " \\\\ ".join(("& " if i == 0 else f"&{relation_latex(link_sign(d, i))} ") + tex + rf" && \text{{({i})}}"
                              for i, tex in enumerate(d["latex"]))
         return math(r"\begin{aligned}" + rows + r"\end{aligned}")
     return math(f" {relation_latex(d['relation'])} ".join(d["latex"]))
@@ -155,36 +168,31 @@ def _evidence(c: dict, seed: int):
     if c["shapes"]:
         items.append("symbolic shapes tried: " + "; ".join(f"<code>{esc(shape_text(s))}</code>" for s in c["shapes"]))
     for step in d["steps"]:
-        label = f"step ({step['index'] - 1}) = ({step['index']})" if d["kind"] == "chain" else "lhs - rhs"
-        items.append(f"{label}: <strong>{esc(step['verdict'])}</strong>: {esc(step['detail'])}")
+        items.append(f"{esc(step_label(d, step['index']))}: <strong>{esc(step['verdict'])}</strong>: {esc(step['detail'])}")
     if not d["steps"]:
         items.append(f"<code>{esc(c['message'])}</code>")
     if d.get("numeric"):
-        items.append(_numeric(d["numeric"], d["kind"] == "chain", d["relation"]))
+        items.append(_numeric(d))
     yield "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
     if d.get("diagnosis"):
         yield from _diagnosis(d["diagnosis"], d["kind"] == "chain")
     ce = d["counterexample"]
     if ce:
-        text = "\n".join(render_counterexample(c["id"], ce, d["kind"] == "chain",
+        text = "\n".join(render_counterexample(c["id"], ce, d["kind"] == "chain", link=link_sign(d, ce["step"]),
                                                reproduce=reproduce_for(c, ce["seed"])))
         yield _pre(text)
 
 
-def _numeric(n: dict, chain: bool, relation: str) -> str:
+def _numeric(d: dict) -> str:
+    n = d["numeric"]
     shapes = "; ".join(f"<code>{esc(shape_text(s))}</code> ({esc(m)})" for s, m in zip(n["shapes"], n["modes"]))
     functions = (", f = " + ", ".join(f"<code>{esc(f)}</code>" for f in n["functions"])) if n["functions"] else ""
     sub = [esc(n["region"])] if n.get("region") else []
-    ce = n["counterexample"]
-    for step in n["steps"]:
-        label = f"step ({step['index'] - 1}) = ({step['index']})" if chain else "lhs - rhs"
-        if ce and ce["step"] == step["index"]:
-            seen = "a difference certified by interval arithmetic"
-        elif relation == "=":
-            seen = f"largest relative difference <code>{esc(step['agreement'])}</code>"
-        else:
-            seen = f"<code>{esc(relation)}</code> held at every compared point"
-        sub.append(f"{label}: {esc(step['compared'])} comparisons, {seen}")
+    for label, compared, seen, what in numeric_steps(d):
+        text = {"certified": "a difference certified by interval arithmetic",
+                "agreement": f"largest relative difference <code>{esc(what)}</code>",
+                "held": f"<code>{esc(what)}</code> held at every compared point"}[seen]
+        sub.append(f"{esc(label)}: {esc(compared)} comparisons, {text}")
     sub += [f"not compared: {esc(count)} ({esc(why)})" for why, count in n.get("rejected", [])]
     sub += [f"<code>{esc(note)}</code>" for note in n["notes"]]
     return (f"numeric cross-check: {esc(n['points'])} points at {shapes}{functions}"

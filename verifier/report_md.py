@@ -9,8 +9,20 @@ text is escaped (``textsafe``).
 from __future__ import annotations
 
 from .latex import render_name
-from .report import (_anchor, falsifying_values, mark, relation_latex, render_counterexample, reproduce_for,
-                     reason, _source_place, wrong_claims)
+from .report import (
+    _anchor,
+    _source_place,
+    falsifying_values,
+    link_sign,
+    mark,
+    numeric_steps,
+    reason,
+    relation_latex,
+    render_counterexample,
+    reproduce_for,
+    step_label,
+    wrong_claims,
+)
 from .shapes import shape_text
 from .textsafe import code, inline, prose, quote_lines
 
@@ -130,7 +142,7 @@ def _math(lines, indent: str = ""):
 def _math_block(d: dict):
     if d["kind"] == "chain":
         yield from _math([r"\begin{aligned}",
-                          " \\\\\n".join(("& " if i == 0 else "&= ") + tex + rf" && ({i})"
+                          " \\\\\n".join(("& " if i == 0 else f"&{relation_latex(link_sign(d, i))} ") + tex + rf" && ({i})"
                                          for i, tex in enumerate(d["latex"])),
                           r"\end{aligned}"])
     else:
@@ -148,19 +160,19 @@ def _evidence(c: dict, seed: int):
     if c["shapes"]:
         yield "- symbolic shapes tried: " + "; ".join(code(shape_text(s)) for s in c["shapes"])
     for step in d["steps"]:
-        label = f"step ({step['index'] - 1}) = ({step['index']})" if d["kind"] == "chain" else "lhs - rhs"
-        yield f"- {label}: **{step['verdict']}**: {prose(step['detail'])}"
+        yield f"- {step_label(d, step['index'])}: **{step['verdict']}**: {prose(step['detail'])}"
     if not d["steps"]:
         yield f"- {prose(c['message'])}"
     if d.get("numeric"):
-        yield from _numeric_lines(d["numeric"], d["kind"] == "chain", d["relation"])
+        yield from _numeric_lines(d)
     if d.get("diagnosis"):
         yield from _diagnosis_lines(d["diagnosis"], d["kind"] == "chain")
     ce = d["counterexample"]
     if ce:
         yield ""
         yield "```"
-        yield from render_counterexample(c["id"], ce, d["kind"] == "chain", reproduce=reproduce_for(c, ce["seed"]))
+        yield from render_counterexample(c["id"], ce, d["kind"] == "chain", reproduce=reproduce_for(c, ce["seed"]),
+                                          link=link_sign(d, ce["step"]))
         yield "```"
     yield ""
 
@@ -193,22 +205,18 @@ def _diagnosis_lines(g: dict, chain: bool):
         yield ""
 
 
-def _numeric_lines(n: dict, chain: bool, relation: str = "="):
+def _numeric_lines(d: dict):
+    n = d["numeric"]
     shapes = "; ".join(code(shape_text(s)) + f" ({m})" for s, m in zip(n["shapes"], n["modes"]))
     functions = f", f = {', '.join(code(f) for f in n['functions'])}" if n["functions"] else ""
     yield f"- numeric cross-check: {n['points']} points at {shapes}{functions}"
     if n.get("region"):
         yield f"  - {inline(n['region'])}"
-    ce = n["counterexample"]
-    for step in n["steps"]:
-        label = f"step ({step['index'] - 1}) = ({step['index']})" if chain else "lhs - rhs"
-        if ce and ce["step"] == step["index"]:
-            seen = "a difference certified by interval arithmetic"
-        elif relation == "=":
-            seen = f"largest relative difference {code(step['agreement'])}"
-        else:
-            seen = f"`{relation}` held at every compared point"
-        yield f"  - {label}: {step['compared']} comparisons, {seen}"
+    for label, compared, seen, what in numeric_steps(d):
+        text = {"certified": "a difference certified by interval arithmetic",
+                "agreement": f"largest relative difference {code(what)}",
+                "held": f"`{what}` held at every compared point"}[seen]
+        yield f"  - {label}: {compared} comparisons, {text}"
     for reason_text, count in n.get("rejected", []):
         yield f"  - not compared: {count} ({inline(reason_text)})"
     for note in n["notes"]:

@@ -137,7 +137,7 @@ def _decide(residual, relation, band, where, pointwise) -> Outcome:
     slacked = with_slack(residual, where)
     if slacked is not None and sp.count_ops(slacked) <= SIGN_OPS and _has_sign(sp.simplify(slacked), relation):
         return Outcome(True, f"lhs - rhs is {side} by sympy's assumptions, `where` written with slack variables")
-    return Outcome(False, f"sympy's assumptions do not decide the sign of lhs - rhs")
+    return Outcome(False, "sympy's assumptions do not decide the sign of lhs - rhs")
 
 
 def _has_sign(expr, relation) -> bool:

@@ -13,7 +13,7 @@ import os
 import click
 
 from .model import FAILING, Result
-from .report import ONE_LINE, claim_entry, render_counterexample, reproduce_for
+from .report import ONE_LINE, claim_entry, link_sign, render_counterexample, reproduce_for
 from .textsafe import terminal
 
 
@@ -73,7 +73,8 @@ def render_block(result: Result, *, seed: int, color: bool = False) -> list[str]
     ce = details["counterexample"]
     if ce:
         lines.extend(terminal(line) for line in render_counterexample(
-            result.id, ce, details["kind"] == "chain", reproduce=reproduce_for(entry, ce["seed"], path)))
+            result.id, ce, details["kind"] == "chain", reproduce=reproduce_for(entry, ce["seed"], path),
+            link=link_sign(details, ce["step"])))
     else:
         lines.append("Reproduce: " + terminal(reproduce_for(entry, seed, path)))
     return lines
@@ -86,7 +87,8 @@ def _as_written(entry: dict) -> list[str]:
         lines.append(f"claim: {terminal(entry['claim'])}")
     expressions = details["expressions"]
     if details["kind"] == "chain":
-        lines.extend(f"  ({i}) {'  ' if i == 0 else '= '}{terminal(text)}" for i, text in enumerate(expressions))
+        lines.extend(f"  ({i}) {'  ' if i == 0 else link_sign(details, i) + ' '}{terminal(text)}"
+                     for i, text in enumerate(expressions))
     elif expressions:
         lines.append("  " + f" {details['relation'] or '='} ".join(terminal(text) for text in expressions))
     if details["where"]:
@@ -98,7 +100,8 @@ def _reasons(result: Result, entry: dict) -> list[str]:
     lines = [f"reason: {terminal(result.message)}" if result.message else f"reason: {result.verdict}"]
     wrong = next((s for s in result.steps if s.verdict not in ("proved", "confirmed")), None)
     if wrong is not None and entry["details"]["kind"] == "chain" and f"({wrong.index})" not in result.message:
-        lines.append(f"first wrong step: ({wrong.index - 1}) = ({wrong.index}): {terminal(wrong.detail)}")
+        lines.append(f"first wrong step: ({wrong.index - 1}) {link_sign(entry['details'], wrong.index)} "
+                     f"({wrong.index}): {terminal(wrong.detail)}")
     g = result.diagnosis
     if g is not None:
         lines.append(f"diagnosis: {terminal(g.summary)}")

@@ -20,6 +20,7 @@ Combining the engines (a difference counts only when certified):
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -28,7 +29,7 @@ from .certify import certify
 from .diagnose import diagnose as make_diagnosis
 from .errors import EvaluationError, ShapeError, VerifierError
 from .every_dimension import prove_every_dimension
-from .model import Claim, NumericEvidence, NumericStep, Result
+from .model import Claim, NumericEvidence, NumericStep, Result, StepResult
 from .numeric_check import MIN_COMPARED, certify_agreement, check_numeric
 from .plan import Plan, Settings, make_plan, with_dimension_cases, without_large_shape
 from .shapes import check_claim_shapes, shape_text
@@ -42,6 +43,8 @@ REGION = ("points: a box (reals in [-2, 2], positives in [0.1, 3]), magnitudes f
 
 
 def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = True) -> Result:
+    if claim.relations:
+        return _verify_links(claim, settings, diagnose)
     start = time.perf_counter()
     base = dict(id=claim.id, path=claim.path, expect=claim.expect, claim=claim)
     explain = (lambda verdict, step: make_diagnosis(claim, verdict, step, seed=settings.seed, settings=settings,
@@ -74,6 +77,52 @@ def verify(claim: Claim, settings: Settings = Settings(), *, diagnose: bool = Tr
     return Result(**base, verdict=verdict, message=message, shapes=shapes, steps=steps,
                   counterexample=counterexample, numeric=evidence, diagnosis=diagnosis, seconds=_since(start),
                   every_dimension=every.reason if verdict == "proved" and every and every.proved else None)
+
+
+# -- a chain with an inequality: each link is a claim of its own ------------------------------------
+
+FIRST = ("error", "ill-typed", "refuted", "engine-disagreement", "timeout", "inconclusive")   # what decides first
+
+
+def _verify_links(claim: Claim, settings: Settings, diagnose: bool) -> Result:
+    """`0 < sigmoid(x) < 1` holds when every link holds: each link a_{i-1} r_i a_i is verified as a claim
+    (same symbols, lets and `where`), and the chain takes the verdict of its first link that is not
+    passing (in FIRST's order), else `confirmed` if any link is only confirmed, else `proved`; step
+    numbers in the evidence are the chain's."""
+    start = time.perf_counter()
+    links = []
+    for i in range(1, len(claim.steps)):
+        link = replace(claim, steps=(claim.steps[i - 1], claim.steps[i]), chain=False,
+                       relation=claim.relations[i - 1], relations=())
+        links.append(verify(link, settings, diagnose=diagnose))
+    verdicts = [r.verdict for r in links]
+    worst = next((v for v in FIRST if v in verdicts), "confirmed" if "confirmed" in verdicts else "proved")
+    k = verdicts.index(worst)
+    decisive = links[k]
+    step = k + 1
+    if worst in ("proved", "confirmed"):
+        message = "every link holds: " + "; ".join(
+            f"({i}) {claim.relations[i]} ({i + 1}): {r.verdict}" for i, r in enumerate(links))
+    else:
+        message = f"link ({step - 1}) {claim.relations[step - 1]} ({step}): {decisive.message}"
+    steps = tuple(StepResult(i + 1, r.steps[0].verdict if r.steps else r.verdict,
+                             r.steps[0].detail if r.steps else r.message) for i, r in enumerate(links))
+    ce = replace(decisive.counterexample, step=step) if decisive.counterexample else None
+    diagnosis = replace(decisive.diagnosis, step=step) if decisive.diagnosis else None
+    numeric = None
+    if all(r.numeric for r in links):
+        first = links[0].numeric
+        numeric = replace(first, points=sum(r.numeric.points for r in links),
+                          steps=tuple(replace(r.numeric.steps[0], index=i + 1) for i, r in enumerate(links)
+                                      if r.numeric.steps),
+                          counterexample=replace(decisive.numeric.counterexample, step=step)
+                          if decisive.numeric.counterexample else None)
+    every = None
+    if worst == "proved" and all(r.every_dimension for r in links):
+        every = links[0].every_dimension
+    return Result(id=claim.id, path=claim.path, expect=claim.expect, claim=claim, verdict=worst,
+                  message=message, shapes=decisive.shapes, steps=steps, counterexample=ce, numeric=numeric,
+                  diagnosis=diagnosis, seconds=_since(start), every_dimension=every)
 
 
 def _recheck(plan: Plan, ce) -> str:
