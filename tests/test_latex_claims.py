@@ -125,3 +125,13 @@ def test_a_bad_latex_file_does_not_stop_the_run(tmp_path):
     assert [c["verdict"] for c in data["claims"]] == ["error", "proved"] or \
            sorted(c["verdict"] for c in data["claims"]) == ["error", "proved"]
     assert result.exit_code != 0
+
+
+def test_the_inverse_of_a_declared_square_matrix_is_written_with_minus_one():
+    square = '[symbols]\nX = "matrix(n, n)"\na = "vector(n)"\nb = "vector(n)"\nx = "real"\n[check]\n'
+    claim = make_claim(square + "latex = '\\nabla_X (a^T X^{-1} b) = -X^{-T} a b^T X^{-T}'\n")
+    rhs = claim.steps[1]
+    assert any(n.op == "call" and n.value == "inv" for n in rhs.walk())
+    assert any(n.op == "T" and n.args[0].op == "call" and n.args[0].value == "inv" for n in rhs.walk())
+    scalar = make_claim(square + "latex = 'x^{-1} = \\frac{1}{x}'\n")
+    assert scalar.steps[0].op == "pow"          # a scalar's ^{-1} stays a power

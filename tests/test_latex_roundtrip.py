@@ -88,7 +88,8 @@ def test_random_trees_read_back_from_their_latex(text):
         node = parse_expression(text, SCOPE)
     except UnsafeExpression:
         assume(False)   # a constant too large, a vector literal of arrays: not a tree to render
-    # W**-1 of a matrix renders as W^{-1}, which the reader refuses as ambiguous (inverse or entrywise)
+    # W**-1 (entrywise, W is m x n) renders as W^{-1}, which the reader takes for an inverse and refuses
+    # (W is not square); the inverse itself renders as \operatorname{inv}(W) and reads back
     assume(not any(n.op == "pow" and n.args[0].op == "name" and n.args[0].value == "W"
                    and n.args[1].op == "num" and n.args[1].value == -1 for n in node.walk()))
     rendered = to_latex(node)

@@ -121,6 +121,28 @@ def value_of(b, item: Item):
     return item.node
 
 
+def is_inverse_transpose(b, arg) -> bool:
+    """`^{-T}` (`^{-\\top}`): the inverse's transpose."""
+    text = "".join(b.snippet(arg).split()).strip("{}")
+    if text == "-T" and "T" in b.values():
+        b.fail("`^{-T}` could be the inverse's transpose or the power by -T with the declared T", arg,
+               "`^{-\\top}` for the inverse's transpose: rename T")
+    return text in ("-T", "-\\top")
+
+
+def inverse(b, node, tree):
+    """X^{-1} (X^{-T}) of a declared matrix: the matrix inverse, which needs a square one; a scalar's
+    ^{-1} stays a power."""
+    if node.op != "name" or shape_kind(b.shape_of(node.value)) != "matrix":
+        b.fail(f"`{b.snippet(tree)}`: ^{{-T}} needs a declared square matrix", tree,
+               "\\operatorname{inv}(A B)^T for a product")
+    rows, cols = b.shape_of(node.value)
+    if rows != cols:
+        b.fail(f"`{b.snippet(tree)}`: {node.value} is {rows} x {cols}, not square, so it has no inverse", tree,
+               "\\frac{1}{W} for the entrywise reciprocal")
+    return b.call("inv", (node,), tree)
+
+
 def is_transpose(b, arg) -> bool:
     node = content(arg)
     if isinstance(node, Tree):
@@ -147,13 +169,13 @@ def apply_scripts(b, node, scripts, tree, *, what="this value"):
             elif layer_text(arg) is not None:
                 b.fail(f"a layer superscript `^{{({layer_text(arg)})}}` belongs on a declared name", tree,
                        "W^{(2)} for the declared W2")
+            elif is_inverse_transpose(b, arg):
+                node = b.make("T", (inverse(b, node, tree),), None, tree)
             else:
                 exponent = arg_value(b, arg)
-                if (exponent.op == "num" and exponent.value == -1 and node.op == "name"
-                        and shape_kind(b.shape_of(node.value)) == "matrix"):
-                    b.fail(f"`{b.snippet(tree)}` of a matrix could be its inverse or the entrywise power -1",
-                           tree, "\\operatorname{inv}(W) for the inverse, "
-                           "\\frac{1}{W} for the entrywise reciprocal")
+                if exponent.op == "num" and exponent.value == -1 and node.op == "name" \
+                        and shape_kind(b.shape_of(node.value)) == "matrix":
+                    node = inverse(b, node, tree)
                 else:
                     node = b.make("pow", (node, exponent), None, tree)
         elif kind == "sub":
