@@ -212,3 +212,42 @@ def test_a_proof_for_every_dimension_decides_what_the_exact_engine_at_shapes_lea
     result = _verify(body)
     assert result.verdict == "proved" and result.every_dimension
     assert "for every dimension" in result.message and "sympy could not reduce every entry" in result.message
+
+
+SQUARE = 'X = "matrix(n, n)"\nY = "matrix(n, n)"\na = "vector(n)"\nb = "vector(n)"\ni = "index(n)"\nj = "index(n)"\nk = "index(n)"\nl = "index(n)"'
+
+
+@pytest.mark.parametrize("lhs, rhs", [
+    ("grad(a.T*inv(X)*b, X)", "-inv(X).T*a*b.T*inv(X).T"),
+    ("grad(log(det(X)), X)", "inv(X).T"),
+    ("grad(det(X), X)", "det(X)*inv(X).T"),
+    ("diff(inv(X)[i, j], X[k, l])", "-inv(X)[i, k]*inv(X)[l, j]"),
+])
+def test_the_inverse_and_the_determinant_are_proved_for_every_dimension(lhs, rhs):
+    assert proof(SQUARE, lhs, rhs).proved
+
+
+@pytest.mark.parametrize("lhs, rhs", [
+    ("grad(a.T*inv(X)*b, X)", "-inv(X)*a*b.T*inv(X)"),          # transposes dropped
+    ("grad(a.T*inv(X)*b, X)", "inv(X).T*a*b.T*inv(X).T"),        # sign
+    ("grad(log(det(X)), X)", "inv(X)"),
+    ("grad(det(X), X)", "inv(X).T"),                             # the det factor lost
+    ("inv(X).T", "inv(X)"),
+    ("inv(Y)", "inv(X)"),
+    ("det(Y)", "det(X)"),
+    ("inv(X)*X", "eye(n)"),       # true, but the atoms know nothing of X inv(X) = I: not proved, not refuted
+])
+def test_wrong_or_unknowable_inverse_claims_are_not_proved_for_every_dimension(lhs, rhs):
+    assert not proof(SQUARE, lhs, rhs).proved
+
+
+def test_inverse_claims_end_to_end():
+    from helpers import verdict_of
+    body = f"[symbols]\n{SQUARE}\n[check]\n"
+    right = verdict_of(body + 'lhs = "grad(a.T*inv(X)*b, X)"\nrhs = "-inv(X).T*a*b.T*inv(X).T"\n')
+    assert right.verdict == "proved" and right.every_dimension
+    wrong = verdict_of(body + 'lhs = "grad(log(det(X)), X)"\nrhs = "inv(X)"\n')
+    assert wrong.verdict == "refuted" and not wrong.every_dimension
+    identity = verdict_of(body + 'lhs = "inv(X)*X"\nrhs = "eye(n)"\n')
+    assert identity.verdict == "proved" and not identity.every_dimension
+    assert proof('X = "matrix(m, n)"', "det(X)", "det(X)").reason   # not square: undecided, with a reason

@@ -10,7 +10,9 @@
   ``KroneckerDelta(a, i) * KroneckerDelta(b, k)``, and a sum is differentiated term by term;
   a definition (``[let]``) used as a variable is an independent array while differentiating, its
   definition substituted back afterwards (as the concrete engine does);
-- generic functions are ``symbolic.make_generic_function`` (f, fprime, ...), as in the concrete engine.
+- generic functions are ``symbolic.make_generic_function`` (f, fprime, ...), as in the concrete engine;
+- ``inv(X)`` and ``det(X)`` of a declared square matrix are opaque atoms (``InverseEntry``,
+  ``Determinant``) that carry their derivatives by X's entries and nothing else.
 
 Every index symbol has a range, a dimension: the dummies of sums, the entry's own indices and the
 claim's index symbols.  Anything this translation does not cover raises ``Undecided`` with the reason;
@@ -31,6 +33,33 @@ from .tree import Node
 SMOOTH_OR_KINKED = {"exp", "log", "sqrt", "sigmoid", "tanh", "sin", "cos", "tan", "softplus", "relu", "Abs",
                     "Heaviside", "sign"}
 NOT_COVERED_KINDS = {"symmetric", "spd"}   # derivatives by a symmetric matrix follow another convention
+
+
+class InverseEntry(sp.Function):
+    """Entry (i, j) of the inverse of the square matrix X (an IndexedBase): an opaque atom whose derivative
+    by an entry X[a, b] is -inv(X)[i, a] inv(X)[b, j].  Nothing else is known of it (not X inv(X) = I), so
+    a proof through it treats its entries as independent numbers: sound, never complete."""
+    is_real = True
+
+    def _eval_derivative(self, s):
+        matrix, i, j = self.args
+        if isinstance(s, sp.Indexed) and s.base == matrix:
+            a, b = s.indices
+            return -InverseEntry(matrix, i, a) * InverseEntry(matrix, b, j)
+        return sp.S.Zero
+
+
+class Determinant(sp.Function):
+    """det X of the square matrix X (an IndexedBase): an opaque atom whose derivative by X[a, b] is
+    det(X) inv(X)[b, a] (Jacobi's formula)."""
+    is_real = True
+
+    def _eval_derivative(self, s):
+        matrix = self.args[0]
+        if isinstance(s, sp.Indexed) and s.base == matrix:
+            a, b = s.indices
+            return self * InverseEntry(matrix, b, a)
+        return sp.S.Zero
 
 
 class Undecided(Exception):
@@ -231,10 +260,23 @@ class Translator:
         if name == "size":
             rows, cols = self.extent(args[0])
             return rows * cols
+        if name in ("inv", "det"):
+            matrix = self._square_symbol(args[0], name)
+            return InverseEntry(matrix, r, c) if name == "inv" else Determinant(matrix)
         if name == "trace":
             k = self.fresh(self.extent(args[0])[0])
             return self.total(self.entry(args[0], k, k), self.extent(args[0])[0], k)
         raise Undecided(f"`{name}` is not covered by the index-notation engine")
+
+    def _square_symbol(self, node: Node, name: str):
+        """The IndexedBase of a declared square matrix (inv and det of anything else stay undecided)."""
+        value = self.values.get(node.value) if node.op == "name" else None
+        if not isinstance(value, sp.IndexedBase) or node.value in self.lets:
+            raise Undecided(f"`{name}` of `{node.text}`: only of a declared matrix")
+        rows, cols = self.extent(node)
+        if rows != cols:
+            raise Undecided(f"`{name}` of `{node.text}`: not square")
+        return value
 
     def on_fapply(self, node, r, c):
         name, order = node.value
