@@ -398,3 +398,10 @@ def test_no_side_condition_read_off_a_shape_where_the_claim_holds():
     result = verdict_of('[symbols]\nv = "vector(n)"\ni = "index(n)"\n[check]\nlhs = "ind(i == 40)*v[i]"\nrhs = "0"\n')
     assert result.verdict == "refuted"
     assert result.diagnosis.side_condition is None
+
+
+def test_a_pair_of_repairs_that_only_dresses_up_the_left_side_is_not_offered():
+    # 1 - (1 - sigmoid(x)) "repairs" sigmoid(x) = 1 - sigmoid(x) by writing the left side again
+    result = verdict_of('[symbols]\nx = "real"\n[check]\nlhs = "sigmoid(x)"\nrhs = "1 - sigmoid(x)"\n')
+    assert result.verdict == "refuted"
+    assert not any(r.expression.replace(" ", "") == "1-(1-sigmoid(x))" for r in result.diagnosis.repairs)

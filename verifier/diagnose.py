@@ -207,12 +207,14 @@ class _Search:
 
 
 def _restates(lhs, side) -> bool:
-    """A two-edit candidate that is the left side itself, or differentiates what the left side
+    """A two-edit candidate that is the left side itself, contains it, or differentiates what the left side
     differentiates (grad(J, x) = -grad(1 - J + c, x)): true, but a rewriting of the question rather than a
     repair of the answer.  (One edit that gives the left side back is kept: "x should be b1" in
     grad(s, x) written for grad(s, b1) names the mistake.)"""
     if side == lhs:
         return True
+    if lhs.op not in ("name", "num") and any(n == lhs for n in side.walk()):
+        return True    # 1 - (1 - sigmoid(x)) for sigmoid(x) = 1 - sigmoid(x): the left side dressed up
     if lhs.op not in DERIVATIVES:
         return False
     body = lhs.args[0]
