@@ -405,3 +405,13 @@ def test_a_pair_of_repairs_that_only_dresses_up_the_left_side_is_not_offered():
     result = verdict_of('[symbols]\nx = "real"\n[check]\nlhs = "sigmoid(x)"\nrhs = "1 - sigmoid(x)"\n')
     assert result.verdict == "refuted"
     assert not any(r.expression.replace(" ", "") == "1-(1-sigmoid(x))" for r in result.diagnosis.repairs)
+
+
+def test_the_correct_value_is_shown_where_the_claim_speaks_and_in_the_claims_names():
+    # the partial for j != c: at j = c (the first index case) the value is another statement altogether
+    result = verdict_of('[symbols]\ntheta = "vector(n)"\nc = "index(n)"\nj = "index(n)"\n[check]\n'
+                        'lhs = "diff(-log(softmax(theta)[c]), theta[j])"\nrhs = "0"\nwhere = "j != c"\n')
+    assert result.verdict == "refuted"
+    g = result.diagnosis
+    assert "c=0, j=1" in g.correct_how and "theta[" not in g.correct_statement
+    assert r"{\theta}_{1}" in g.correct_statement and not g.correct_statement.split("=", 1)[1].lstrip().startswith("-")

@@ -9,13 +9,14 @@ Nothing is shown that was not checked: a claim no repair fixes gets none.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import sympy as sp
 
 from .errors import EvaluationError, ShapeError, VerifierError
 from .expression_text import to_text
-from .latex import to_latex
+from .latex import render_name, to_latex
 from .model import FAILING, PASSING, Claim, Diagnosis, Repair
 from .numeric import NotChecked
 from .plan import symbolic_assignments as make_assignments
@@ -273,17 +274,29 @@ SYMPY_ERRORS = (EvaluationError, VerifierError, TypeError, ValueError, NotImplem
 
 
 def _residuals(claim: Claim):
-    """(instance, entries, lhs - rhs) at the smallest shape and its first index case, or None when the
-    residual is too large to reason about (the bound keeps the diagnosis deterministic)."""
+    """(instance, entries, lhs - rhs) at the smallest shape and its first index case inside `where`, or None
+    when the residual is too large to reason about (the bound keeps the diagnosis deterministic)."""
     try:
-        dims = make_assignments(claim)[0]
-        instance = Instance.make(claim, dims, index_cases(claim, dims)[0])
+        instance = _first_instance(claim)
+        if instance is None:
+            return None
         ev = instance.evaluator()
         diff = ev(claim.steps[0]) - ev(claim.steps[1])
         entries = flat(diff)
         return (instance, entries, diff) if _small(entries) else None
     except SYMPY_ERRORS:
         return None
+
+
+def _first_instance(claim: Claim) -> Instance | None:
+    """The claim at the smallest shape and the first index values at which `where` can hold (what the
+    claim says nothing about is no place to show a difference or a correct value); None when none can."""
+    dims = make_assignments(claim)[0]
+    for case in index_cases(claim, dims):
+        instance = Instance.make(claim, dims, case)
+        if claim.where is None or instance.evaluator()(claim.where) is not sp.false:
+            return instance
+    return None
 
 
 def _small(entries) -> bool:
@@ -350,7 +363,7 @@ def _difference(residuals) -> str | None:
         return None
     parts = flat(simple)
     if all(sp.count_ops(p) <= SIMPLE_OPS for p in parts) and any(p != 0 for p in parts):
-        return _at(instance) + sp.latex(simple)
+        return _at(instance) + sp.latex(simple, symbol_names=_entry_names(simple))
     return None
 
 
@@ -368,18 +381,34 @@ def _correct_statement(claim: Claim, repairs) -> tuple[str | None, str | None, s
         return (f"{to_latex(lhs)} = {best.latex}", f"the repair `{best.description}`, verified by {best.verified_by}",
                 f"{left} = {best.expression}")
     try:
-        dims = make_assignments(claim)[0]
-        instance = Instance.make(claim, dims, index_cases(claim, dims)[0])
+        instance = _first_instance(claim)
+        if instance is None:
+            return None, None, None
         value = instance.evaluator()(lhs)
         if not _small(flat(value)):
             return None, None, None
         simple = _simplified(value)
         if sum(sp.count_ops(p) for p in flat(simple)) <= SIMPLE_OPS * 4:
-            return (f"{to_latex(lhs)} = {sp.latex(simple)}",
+            return (f"{to_latex(lhs)} = {sp.latex(simple, symbol_names=_entry_names(simple))}",
                     f"entry by entry at {_shape_words(instance)} (sympy)", None)
     except SYMPY_ERRORS:
         pass
     return None, None, None
+
+
+_ENTRY = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\[(\d+)(?:,(\d+))?\]$")
+
+
+def _entry_names(value) -> dict:
+    """LaTeX for the concrete engine's entry symbols as the claim writes names: theta[1] -> \\theta_{1},
+    W1[0,2] -> {W_{1}}_{0,2} (sympy would print the raw `theta[1]`)."""
+    names = {}
+    for symbol in set().union(*(p.free_symbols for p in flat(value))):
+        match = _ENTRY.match(symbol.name)
+        if match:
+            base, i, j = match.groups()
+            names[symbol] = f"{{{render_name(base)}}}_{{{i}{',' + j if j else ''}}}"
+    return names
 
 
 def _at(instance) -> str:
