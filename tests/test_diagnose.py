@@ -415,3 +415,40 @@ def test_the_correct_value_is_shown_where_the_claim_speaks_and_in_the_claims_nam
     g = result.diagnosis
     assert "c=0, j=1" in g.correct_how and "theta[" not in g.correct_statement
     assert r"{\theta}_{1}" in g.correct_statement and not g.correct_statement.split("=", 1)[1].lstrip().startswith("-")
+
+
+CE_ONLY_TRUE_CLASS = '''[symbols]
+theta = "vector(n)"
+c = "index(n)"
+[let]
+yhat = "softmax(theta)"
+y = "onehot(c, n)"
+CE = "-log(yhat[c])"
+[check]
+lhs = "grad(CE, theta)"
+rhs = "(yhat[c] - 1)*y"
+'''
+
+
+def test_without_a_repair_the_correct_statement_is_the_shortest_verified_form_in_the_claims_terms():
+    # the gradient kept only the true class: no edit of `yhat[c] - 1` verifies, and the entry-by-entry
+    # value at n = 2 is no statement a student can use; `yhat - y` is
+    result = verdict_of(CE_ONLY_TRUE_CLASS)
+    assert result.verdict == "refuted" and not result.diagnosis.repairs
+    g = result.diagnosis
+    assert g.correct_expression == "grad(CE, theta) = yhat - y"
+    assert g.correct_how.startswith("the shortest form found in the claim's own terms, verified by")
+    other = verdict_of(CE_ONLY_TRUE_CLASS.replace('c = "index(n)"', 'c = "index(n)"\nj = "index(n)"')
+                       .replace('lhs = "grad(CE, theta)"', 'lhs = "diff(CE, theta[j])"')
+                       .replace('rhs = "(yhat[c] - 1)*y"', 'rhs = "0"\nwhere = "j != c"'))
+    assert other.verdict == "refuted"
+    assert other.diagnosis.correct_expression == "diff(CE, theta[j]) = yhat[j]"
+
+
+def test_a_form_is_shown_only_when_it_verifies(monkeypatch):
+    import verifier.diagnose as diagnose_module
+    monkeypatch.setattr(diagnose_module, "_verify", lambda claim, settings: None)
+    result = verdict_of(CE_ONLY_TRUE_CLASS.replace('rhs = "(yhat[c] - 1)*y"', 'rhs = "0*theta"'))
+    assert result.verdict == "refuted"
+    assert result.diagnosis.correct_expression is None
+    assert "shortest form" not in (result.diagnosis.correct_how or "")

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import partial
 
 import sympy as sp
 
 from .errors import EvaluationError, ShapeError, VerifierError
 from .expression_text import to_text
+from .forms import shortest_form
 from .latex import render_name, to_latex
 from .model import FAILING, PASSING, Claim, Diagnosis, Repair
 from .numeric import NotChecked
@@ -68,7 +70,11 @@ def diagnose(claim: Claim, verdict: str, step: int | None, *, seed: int, timeout
     if residuals is not None:
         condition = _guarded(_side_condition, pair, residuals, settings, default=None)
         difference = _guarded(_difference, residuals, default=None)
-    correct, how, expression = _guarded(_correct_statement, pair, repairs, default=(None, None, None))
+    form = None
+    if not repairs and verdict == "refuted" and pair.relation == "=":
+        search = partial(shortest_form, matches=_matches, points=_points, verify=_verify, restates=_restates)
+        form = _guarded(search, pair, settings, default=None)
+    correct, how, expression = _guarded(_correct_statement, pair, repairs, form, default=(None, None, None))
     return Diagnosis(step=step, summary=_summary(claim, step, repairs, condition), repairs=repairs,
                      side_condition=condition, correct_statement=correct, correct_how=how,
                      difference=difference, correct_expression=expression)
@@ -367,17 +373,23 @@ def _difference(residuals) -> str | None:
     return None
 
 
-def _correct_statement(claim: Claim, repairs) -> tuple[str | None, str | None, str | None]:
+def _correct_statement(claim: Claim, repairs, form=None) -> tuple[str | None, str | None, str | None]:
     """(LaTeX, how it was found, expression text).  A verified repair gives the statement in matrix form
-    (the first proved repair, else the first repair); without one, the
-    entries of the left side at the smallest shape, and only when they are short."""
+    (the first proved repair, else the first repair); without one, the shortest verified form in the
+    claim's own terms (forms.py); without that, the entries of the left side at the smallest shape, and
+    only when they are short."""
     lhs = claim.steps[0]
+    left = to_text(lhs, _generic(claim)) or lhs.text
+    if form is not None:
+        side, verified_by = form
+        return (f"{to_latex(lhs)} = {to_latex(side)}",
+                f"the shortest form found in the claim's own terms, verified by {verified_by}",
+                f"{left} = {_expression(side, claim)}")
     if not any(n.op in ("grad", "jacobian", "diff") for n in lhs.walk()):
         return None, None, None
     repairs = [r for r in repairs if r.latex != to_latex(lhs)]   # "a = a" is no statement
     if repairs:
         best = next((r for r in repairs if r.verified_by == "symbolic proof"), repairs[0])
-        left = to_text(lhs, _generic(claim)) or lhs.text
         return (f"{to_latex(lhs)} = {best.latex}", f"the repair `{best.description}`, verified by {best.verified_by}",
                 f"{left} = {best.expression}")
     try:
