@@ -452,3 +452,12 @@ def test_a_form_is_shown_only_when_it_verifies(monkeypatch):
     assert result.verdict == "refuted"
     assert result.diagnosis.correct_expression is None
     assert "shortest form" not in (result.diagnosis.correct_how or "")
+
+
+def test_a_claim_true_only_for_a_symmetric_matrix_says_so():
+    quadratic = '[symbols]\nA = "matrix(n, n)"\nx = "vector(n)"\n[check]\nlhs = "grad(x.T*A*x, x)"\n'
+    result = verdict_of(quadratic + 'rhs = "2*A*x"\n')
+    assert result.verdict == "refuted"
+    assert result.diagnosis.side_condition == "holds when A is symmetric"
+    wrong = verdict_of(quadratic + 'rhs = "3*A*x"\n')      # symmetry does not save it
+    assert wrong.diagnosis.side_condition is None

@@ -71,7 +71,8 @@ def diagnose(claim: Claim, verdict: str, step: int | None, *, seed: int, timeout
         condition = _guarded(_side_condition, pair, residuals, settings, default=None)
         difference = _guarded(_difference, residuals, default=None)
     form = None
-    if not repairs and verdict == "refuted" and pair.relation == "=":
+    if not repairs and verdict == "refuted" and pair.relation == "=" \
+            and any(n.op in DERIVATIVES for n in pair.steps[0].walk()):   # else the left side restated
         search = partial(shortest_form, matches=_matches, points=_points, verify=_verify, restates=_restates)
         form = _guarded(search, pair, settings, default=None)
     correct, how, expression = _guarded(_correct_statement, pair, repairs, form, default=(None, None, None))
@@ -326,6 +327,9 @@ def _side_condition(claim: Claim, residuals, settings) -> str | None:
         if all(is_zero(e) for e in entries):
             return None
         for spec in claim.symbols:
+            symmetric = _symmetric_condition(claim, spec, instance, entries, settings)
+            if symmetric:
+                return symmetric
             if spec.kind != "vector":
                 continue
             value = list(instance.bindings[spec.name])
@@ -338,6 +342,20 @@ def _side_condition(claim: Claim, residuals, settings) -> str | None:
         return _region(entries)
     except SYMPY_ERRORS:
         return None
+
+
+def _symmetric_condition(claim: Claim, spec, instance, entries, settings) -> str | None:
+    """"holds when A is symmetric" for a square matrix A: the residual vanishes once A's entries (j, i)
+    are tied to (i, j) at the smallest shape, and the claim with A declared symmetric verifies."""
+    if spec.kind != "matrix" or spec.constraint is not None or len(spec.dims) != 2 or spec.dims[0] != spec.dims[1]:
+        return None
+    value = instance.bindings[spec.name]
+    size = value.shape[0]
+    tie = {value[j, i]: value[i, j] for i in range(size) for j in range(i + 1, size)}
+    if not tie or not all(is_zero(e.xreplace(tie)) for e in entries):
+        return None
+    symbols = tuple(replace(s, constraint="symmetric") if s is spec else s for s in claim.symbols)
+    return f"holds when {spec.name} is symmetric" if _verify(replace(claim, symbols=symbols), settings) else None
 
 
 def _region(entries) -> str | None:

@@ -1,10 +1,11 @@
 """The shortest verified form of a wrong side, when no repair of it verifies (issue 14, item 4).
 
-A repair edits what was written; when no edit (or pair of edits) verifies, the report still owes the
-reader a correct statement, and an entry-by-entry sprawl of sympy output is not one.  Here the correct
+A repair edits what was written; when no edit (or pair of edits) verifies, the report of a wrong
+derivative still owes the reader a correct statement, and an entry-by-entry sprawl of sympy output is not one.  Here the correct
 right side is searched for in the claim's own terms: the names it declares and defines, the sub-expressions
 of both sides and of its definitions (no derivative: a derivative of the question restates it), entries of
-its vectors at its index symbols (`yhat[j]`), and one operation on one or two of them (a product, a
+its vectors at its index symbols (`yhat[j]`); for a claim without a derivative on its left, any such
+form would only restate the left side, so the diagnosis does not search, and one operation on one or two of them (a product, a
 difference, a sum, a Hadamard product, a transpose, a negation).  Candidates are tried shortest first; each
 must type-check, pass the cheap float filter the repairs use, and then verify exactly like a claim.  Work
 is counted (candidates built, candidates verified), never timed, so the same claim and seed give the same
