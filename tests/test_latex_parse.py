@@ -86,6 +86,8 @@ SAME_TREE = [
     (r"\langle a, v \rangle", "dot(a, v)"),
     (r"\sum_j e^{s_j}", "sum(exp(s))"),
     (r"\sum_j p_j \log q_j", "sum(hadamard(p, log(q)))"),
+    (r"\sum_j p_j \log(\operatorname{softmax}(s)_j)", "sum(hadamard(p, log(softmax(s))))"),
+    (r"\sum_j \sigma(s)_j", "sum(sigmoid(s))"),
     (r"\sum_{j \ne y} \max(0, s_j - s_y + 1)", "sum(Max(0, s - s[y] + 1)) - Max(0, s[y] - s[y] + 1)"),
     (r"\sum(v)", "sum(v)"),
     (r"\left( x + 1 \right)^2", "(x + 1)**2"),

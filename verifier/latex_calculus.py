@@ -167,8 +167,12 @@ def _vectorise(b, node, j, tree):
         return node
     if node.op == "index" and len(node.args) == 2 and node.args[1].op == "name" and node.args[1].value == j:
         base = node.args[0]
-        ok = base.op == "name" and j not in base.names() and shape_kind(b.shape_of(base.value)) in ("vector", "unknown")
-        return base if ok else None
+        if j in base.names():
+            return None
+        if base.op == "name":
+            return base if shape_kind(b.shape_of(base.value)) in ("vector", "unknown") else None
+        # an entry of a vector-valued function's value: \operatorname{softmax}(\theta)_j, \sigma(z)_j
+        return base if base.op == "call" and (base.value == "softmax" or base.value in _ENTRYWISE) else None
     if node.op in ("add", "sub", "neg") or (node.op == "call" and node.value in _ENTRYWISE) or node.op == "fapply":
         args = [_vectorise(b, a, j, tree) for a in node.args]
         return None if None in args else b.make(node.op, tuple(args), node.value, tree)
