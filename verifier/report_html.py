@@ -9,21 +9,9 @@ from __future__ import annotations
 
 from .latex import render_name
 from .mathml import LatexError, to_mathml
-from .report import (
-    _anchor,
-    falsifying_values,
-    is_wrong,
-    link_sign,
-    mark,
-    numeric_steps,
-    reason,
-    relation_latex,
-    render_counterexample,
-    reproduce_for,
-    source_place,
-    step_label,
-    wrong_claims,
-)
+from .report import (_anchor, falsifying_values, is_wrong, link_sign, mark, numeric_steps, reason,
+                     relation_latex, render_counterexample, reproduce_for, source_place, step_label,
+                     wrong_claims)
 from .shapes import shape_text
 from .textsafe import html_text as esc
 

@@ -9,20 +9,8 @@ text is escaped (``textsafe``).
 from __future__ import annotations
 
 from .latex import render_name
-from .report import (
-    _anchor,
-    _source_place,
-    falsifying_values,
-    link_sign,
-    mark,
-    numeric_steps,
-    reason,
-    relation_latex,
-    render_counterexample,
-    reproduce_for,
-    step_label,
-    wrong_claims,
-)
+from .report import (_anchor, _source_place, falsifying_values, link_sign, mark, numeric_steps, reason,
+                     relation_latex, render_counterexample, reproduce_for, step_label, wrong_claims)
 from .shapes import shape_text
 from .textsafe import code, inline, prose, quote_lines
 
