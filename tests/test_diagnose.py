@@ -413,8 +413,9 @@ def test_the_correct_value_is_shown_where_the_claim_speaks_and_in_the_claims_nam
                         'lhs = "diff(-log(softmax(theta)[c]), theta[j])"\nrhs = "0"\nwhere = "j != c"\n')
     assert result.verdict == "refuted"
     g = result.diagnosis
-    assert "c=0, j=1" in g.correct_how and "theta[" not in g.correct_statement
-    assert r"{\theta}_{1}" in g.correct_statement and not g.correct_statement.split("=", 1)[1].lstrip().startswith("-")
+    assert "c=0, j=1" in g.difference and "theta[" not in g.difference      # the j != c partial, named
+    assert r"{\theta}_{1}" in g.difference and not g.difference.split(";", 1)[1].lstrip().startswith("-")
+    assert g.correct_expression.endswith("= softmax(theta)[j]")            # the j != c value, in matrix terms
 
 
 CE_ONLY_TRUE_CLASS = '''[symbols]
